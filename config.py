@@ -1,0 +1,64 @@
+"""Application configuration. Environment variables override the defaults."""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # None means: SQLite in the app's instance/ folder (set in create_app).
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "Asia/Tokyo")
+    CLINIC_NAME = os.environ.get("CLINIC_NAME", "Sakura Regenerative Clinic")
+
+    LANGUAGES = ("en", "zh_Hans", "ja")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 3600 * 8
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    PASSWORD_RESET_TTL_SECONDS = int(os.environ.get("PASSWORD_RESET_TTL_SECONDS", "3600"))
+
+    # Outbox delivery: SMTP when SMTP_HOST is set, otherwise messages are printed.
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
+    MAIL_FROM = os.environ.get("MAIL_FROM", "clinic@example.org")
+    # Absolute links in e-mails (password reset) use this origin.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SMTP_HOST = None
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"

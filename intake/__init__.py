@@ -1,0 +1,92 @@
+"""The clinic application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, config_object: str | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config_object = config_object or _config_name()
+    app.config.from_object(config_object)
+    if test_config:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+
+    from intake import errors, templating
+    from intake.core import security, sqlite
+    from intake.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=templating.select_locale,
+        timezone_selector=templating.select_timezone,
+    )
+    login_manager.init_app(app)
+    security.init_app(app)
+    _register_models()
+    _register_blueprints(app)
+    errors.register(app)
+    templating.register(app)
+    from intake import cli
+
+    cli.register(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            sqlite.configure(db.engine)
+    return app
+
+
+def _config_name() -> str:
+    env = os.environ.get("INTAKE_ENV", "development")
+    return {"production": "config.ProductionConfig", "testing": "config.TestConfig"}.get(
+        env, "config.Config"
+    )
+
+
+def _finish_config(app: Flask) -> None:
+    from config import DEFAULT_SECRET_KEY
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            "sqlite:///" + os.path.join(app.instance_path, "clinic.db")
+        )
+    if not app.debug and not app.testing and app.config.get("SESSION_COOKIE_SECURE"):
+        if app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET_KEY):
+            raise RuntimeError("Set SECRET_KEY: production refuses the default key.")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "intake" / "translations")
+
+
+def _register_models() -> None:
+    # Import every model module so metadata (and migrations) see all tables.
+    from intake.accounts import models as _accounts  # noqa: F401
+    from intake.core import models as _core  # noqa: F401
+    from intake.notifications import models as _notifications  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from intake.accounts.views import bp as accounts_bp
+    from intake.manager.views import bp as manager_bp
+    from intake.notifications.views import bp as notifications_bp
+    from intake.patients.views import bp as patients_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(patients_bp)
+    app.register_blueprint(manager_bp)
+    app.register_blueprint(notifications_bp)

@@ -1,0 +1,100 @@
+"""Account forms: shape only (types, required, lengths)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
+
+from intake.accounts.roles import ROLE_LABELS, STAFF_ROLES
+
+
+def language_choices():
+    return [
+        SelectChoice("zh_Hans", "简体中文"),
+        SelectChoice("ja", "日本語"),
+        SelectChoice("en", "English"),
+    ]
+
+
+def staff_role_choices():
+    return [SelectChoice(r.value, _l(ROLE_LABELS[r])) for r in STAFF_ROLES]
+
+
+def _required():
+    return InputRequired(message=_l("This field is required."))
+
+
+def _email():
+    return [_required(), Email(message=_l("Enter a valid e-mail address.")), Length(max=254)]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[_required(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[_required(), Length(max=200)])
+
+
+class RegistrationForm(FlaskForm):
+    full_name = StringField(_l("Full name (as in your passport)"), validators=[_required(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=_email())
+    phone = StringField(
+        _l("Phone (with country code)"),
+        validators=[_required(), Length(min=6, max=40, message=_l("Enter a phone number."))],
+    )
+    date_of_birth = DateField(
+        _l("Date of birth"),
+        validators=[_required()],
+        format="%Y-%m-%d",
+    )
+    locale = SelectField(_l("Preferred language"), choices=language_choices)
+    password = PasswordField(_l("Password"), validators=[_required(), Length(max=200)])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[_required(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+    def validate_date_of_birth(self, field):
+        from datetime import date
+
+        if field.data and not (date(1900, 1, 1) <= field.data <= date.today()):
+            raise ValidationError(_l("Enter your real date of birth."))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=_email())
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[_required(), Length(max=200)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[_required(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[_required(), Length(max=200)])
+
+
+class StaffCreateForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[_required(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=_email())
+    role = SelectField(_l("Role"), choices=staff_role_choices)
+    locale = SelectField(_l("Preferred language"), choices=language_choices)
+    password = PasswordField(
+        _l("Initial password (they must change it at first login)"),
+        validators=[_required(), Length(max=200)],
+    )
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[_required(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    role = SelectField(_l("Role"), choices=staff_role_choices)
+    is_active = BooleanField(_l("Account active"))
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=language_choices)

@@ -1,0 +1,86 @@
+"""People who use the clinic's software: patients and staff."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from intake.accounts.roles import STAFF_ROLES, Role
+from intake.core.db import enum_column
+from intake.core.types import utcnow
+from intake.extensions import db
+
+
+def _nonce() -> str:
+    return secrets.token_hex(8)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[date | None]
+    phone: Mapped[str | None] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"), index=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    is_password_temporary: Mapped[bool] = mapped_column(default=False)
+    # Rotated when the password changes: every older session stops working.
+    session_nonce: Mapped[str] = mapped_column(String(32), default=_nonce)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    AUDITED = (
+        "email",
+        "full_name",
+        "date_of_birth",
+        "phone",
+        "locale",
+        "role",
+        "is_active",
+        "is_password_temporary",
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.session_nonce = _nonce()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.full_name} <{self.email}> ({self.role.value})"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class PasswordResetToken(db.Model):
+    """Only the token's SHA-256 is stored; the token itself travels by e-mail."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user: Mapped[User] = relationship()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -1,0 +1,260 @@
+"""Login, registration, passwords, language, and the admin's user pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from intake.accounts import services
+from intake.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    StaffCreateForm,
+    UserEditForm,
+)
+from intake.accounts.models import User
+from intake.accounts.roles import HOME_ENDPOINT, Role
+from intake.core.access import role_required
+from intake.core.errors import DomainError
+from intake.extensions import db, limiter, login_manager
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    ident, _sep, nonce = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.is_active or user.session_nonce != nonce:
+        return None
+    return user
+
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = None
+
+
+def home_url(user: User) -> str:
+    return url_for(HOME_ENDPOINT[user.role])
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _show_domain_error(form, exc: DomainError) -> None:
+    db.session.rollback()
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "danger")
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    return redirect(url_for("accounts.login"))
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            db.session.commit()  # keep the failed-attempt audit row
+            form.password.errors = [_("The e-mail or password is not correct.")]
+        else:
+            login_user(user)
+            session.pop("lang", None)
+            services.record_login(user)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")) or home_url(user))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    locale = current_user.locale
+    logout_user()
+    session["lang"] = locale
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = RegistrationForm()
+    if request.method == "GET":
+        form.locale.data = session.get("lang") or request.accept_languages.best_match(
+            ["zh_Hans", "ja", "en"]
+        ) or "zh_Hans"
+    if form.validate_on_submit():
+        try:
+            user = services.register_patient(
+                email=form.email.data,
+                password=form.password.data,
+                full_name=form.full_name.data,
+                date_of_birth=form.date_of_birth.data,
+                phone=form.phone.data,
+                locale=form.locale.data,
+            )
+        except DomainError as exc:
+            _show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(home_url(user))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(
+            _("If an account exists for this address, we have sent a link to reset the password."),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    if services.valid_reset_token(token) is None:
+        return render_template("accounts/reset_invalid.html"), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except DomainError as exc:
+            _show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your password was changed. Please log in."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/password/change", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, current=form.current_password.data, new=form.password.data
+            )
+        except DomainError as exc:
+            _show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session nonce changed with the password
+            flash(_("Your password was changed."), "success")
+            return redirect(home_url(current_user))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.post("/language")
+def set_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["lang"] = form.locale.data
+        if current_user.is_authenticated:
+            services.set_locale(current_user, form.locale.data)
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.index"))
+
+
+@bp.get("/admin/users")
+@role_required(Role.ADMIN)
+def user_list():
+    role = request.args.get("role")
+    query = select(User).order_by(User.role, User.full_name)
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("accounts/user_list.html", page=page, roles=list(Role), role=role)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_create():
+    form = StaffCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_staff(
+                actor=current_user,
+                email=form.email.data,
+                full_name=form.full_name.data,
+                role=Role(form.role.data),
+                password=form.password.data,
+                locale=form.locale.data,
+            )
+        except DomainError as exc:
+            _show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Account created for %(name)s.", name=user.full_name), "success")
+            return redirect(url_for("accounts.user_list"))
+    return render_template("accounts/user_create.html", form=form)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserEditForm(obj=user)
+    if user.role == Role.PATIENT:
+        del form.role
+    elif request.method == "GET":
+        form.role.data = user.role.value
+    if form.validate_on_submit():
+        fields = {
+            "full_name": form.full_name.data.strip(),
+            "phone": (form.phone.data or "").strip() or None,
+            "is_active": form.is_active.data,
+        }
+        if "role" in form:
+            fields["role"] = Role(form.role.data)
+        try:
+            services.update_user(user, actor=current_user, **fields)
+        except DomainError as exc:
+            _show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts.user_list"))
+    return render_template("accounts/user_edit.html", form=form, user=user)

@@ -1,0 +1,62 @@
+"""Security headers on every response, and the forced password change."""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_login import current_user
+
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+# Endpoints a user with a temporary password may still reach.
+_ALLOWED_WHILE_TEMPORARY = {
+    "accounts.change_password",
+    "accounts.logout",
+    "accounts.set_language",
+    "static",
+    "bootstrap.static",
+    "healthz",
+}
+
+
+def init_app(app) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.endpoint not in ("static", "bootstrap.static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.before_request
+    def _force_password_change():
+        if (
+            current_user.is_authenticated
+            and current_user.is_password_temporary
+            and request.endpoint not in _ALLOWED_WHILE_TEMPORARY
+        ):
+            return redirect(url_for("accounts.change_password"))
+        return None
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}

@@ -1,0 +1,225 @@
+"""The clinic's adjustable defaults (DOMAIN.md), as data. Pure.
+
+Every number the clinic lives by is one of these; code reads them through
+``intake.core.settings.get`` and never hard-codes them. A manager edits them
+on the settings page; ``parse`` validates what they type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal, InvalidOperation
+
+from intake.core.text import N_
+
+INT, DECIMAL, BOOL, TIME, TEXT, INT_LIST, WEEKDAYS = (
+    "int",
+    "decimal",
+    "bool",
+    "time",
+    "text",
+    "int_list",
+    "weekdays",
+)
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    group: str
+    kind: str
+    default: str
+    label: str
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+GROUPS = {
+    "eligibility": N_("Eligibility"),
+    "panel": N_("Infectious panel"),
+    "calendar": N_("Clinic calendar"),
+    "capacity": N_("Capacity"),
+    "culture": N_("Culture and release"),
+    "reinfusion": N_("Reinfusion"),
+    "safety": N_("Safety reporting"),
+    "records": N_("Records"),
+}
+
+DEFINITIONS: tuple[SettingDef, ...] = (
+    SettingDef("age_min", "eligibility", INT, "20", N_("Minimum age (years)"), 0, 120),
+    SettingDef("age_max", "eligibility", INT, "80", N_("Maximum age (years)"), 0, 120),
+    SettingDef(
+        "malignancy_exclusion_years",
+        "eligibility",
+        INT,
+        "5",
+        N_("Cancer treated or active within (years) excludes"),
+        0,
+        50,
+    ),
+    SettingDef(
+        "recent_cardiac_event_months",
+        "eligibility",
+        INT,
+        "6",
+        N_("Heart attack or stroke within (months) needs doctor review"),
+        0,
+        120,
+    ),
+    SettingDef(
+        "panel_validity_days", "panel", INT, "90", N_("Panel result valid for (days)"), 1, 730
+    ),
+    SettingDef(
+        "open_weekdays", "calendar", WEEKDAYS, "0,1,2,3,4,5", N_("Open weekdays (0 = Monday)")
+    ),
+    SettingDef("open_time", "calendar", TIME, "09:00", N_("Opening time")),
+    SettingDef("close_time", "calendar", TIME, "18:00", N_("Closing time")),
+    SettingDef("break_start", "calendar", TIME, "12:00", N_("Lunch break starts")),
+    SettingDef("break_end", "calendar", TIME, "13:00", N_("Lunch break ends")),
+    SettingDef(
+        "closed_on_public_holidays", "calendar", BOOL, "1", N_("Closed on Japanese public holidays")
+    ),
+    SettingDef("slot_minutes", "calendar", INT, "15", N_("Booking unit (minutes)"), 5, 120),
+    SettingDef(
+        "min_notice_hours", "calendar", INT, "48", N_("Minimum notice for patients (hours)"), 0, 720
+    ),
+    SettingDef("horizon_days", "calendar", INT, "120", N_("Booking horizon (days)"), 1, 730),
+    SettingDef(
+        "consultation_minutes", "calendar", INT, "45", N_("Consultation length (minutes)"), 15, 240
+    ),
+    SettingDef(
+        "collection_minutes", "calendar", INT, "60", N_("Collection visit length (minutes)"), 15, 240
+    ),
+    SettingDef("incubator_places", "capacity", INT, "40", N_("Incubator places"), 0, 10000),
+    SettingDef("infusion_chairs", "capacity", INT, "4", N_("Infusion chairs"), 0, 100),
+    SettingDef(
+        "culture_min_days", "culture", INT, "28", N_("Culture window starts (day)"), 1, 365
+    ),
+    SettingDef("culture_max_days", "culture", INT, "42", N_("Culture window ends (day)"), 1, 365),
+    SettingDef(
+        "endotoxin_max_eu_per_ml", "culture", DECIMAL, "0.5", N_("Endotoxin limit (EU/mL, below)")
+    ),
+    SettingDef("viability_min_percent", "culture", INT, "70", N_("Minimum viability (%)"), 0, 100),
+    SettingDef(
+        "max_dose_cells",
+        "culture",
+        INT,
+        "200000000",
+        N_("Maximum cells per administration"),
+        1,
+        None,
+    ),
+    SettingDef(
+        "reinfusion_lock_min_days",
+        "reinfusion",
+        INT,
+        "14",
+        N_("Reinfusion date fixed at least (days ahead)"),
+        0,
+        120,
+    ),
+    SettingDef(
+        "observation_minutes",
+        "reinfusion",
+        INT,
+        "30",
+        N_("Observation after administration (minutes)"),
+        0,
+        240,
+    ),
+    SettingDef(
+        "follow_up_days", "reinfusion", INT_LIST, "7,30,90,180", N_("Follow-up contacts (days after)")
+    ),
+    SettingDef(
+        "ae_report_days_fatal",
+        "safety",
+        INT,
+        "7",
+        N_("Death or life-threatening event: report within (days)"),
+        1,
+        90,
+    ),
+    SettingDef(
+        "ae_report_days_serious",
+        "safety",
+        INT,
+        "15",
+        N_("Other serious event: report within (days)"),
+        1,
+        90,
+    ),
+    SettingDef("retention_years", "records", INT, "10", N_("Keep records at least (years)"), 10, 100),
+    SettingDef("password_min_length", "records", INT, "8", N_("Minimum password length"), 8, 128),
+)
+
+BY_KEY = {d.key: d for d in DEFINITIONS}
+
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class SettingValueError(ValueError):
+    def __init__(self, message: str, **params):
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+def parse(definition: SettingDef, raw: str):
+    """Turn the stored/typed text into a value, or raise SettingValueError."""
+    text = (raw or "").strip()
+    kind = definition.kind
+    if kind == INT:
+        if not re.fullmatch(r"-?\d+", text):
+            raise SettingValueError(N_("Enter a whole number."))
+        value = int(text)
+        if definition.minimum is not None and value < definition.minimum:
+            raise SettingValueError(N_("Must be at least %(n)s."), n=definition.minimum)
+        if definition.maximum is not None and value > definition.maximum:
+            raise SettingValueError(N_("Must be at most %(n)s."), n=definition.maximum)
+        return value
+    if kind == DECIMAL:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise SettingValueError(N_("Enter a number, e.g. 0.5.")) from None
+        if not value.is_finite() or value < 0:
+            raise SettingValueError(N_("Enter a number, e.g. 0.5."))
+        return value
+    if kind == BOOL:
+        if text not in ("0", "1"):
+            raise SettingValueError(N_("Choose yes or no."))
+        return text == "1"
+    if kind == TIME:
+        match = _TIME_RE.match(text)
+        if not match:
+            raise SettingValueError(N_("Enter a time as HH:MM, e.g. 09:00."))
+        return time(int(match.group(1)), int(match.group(2)))
+    if kind in (INT_LIST, WEEKDAYS):
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
+            raise SettingValueError(N_("Enter whole numbers separated by commas."))
+        values = sorted({int(p) for p in parts})
+        if kind == WEEKDAYS and values[-1] > 6:
+            raise SettingValueError(N_("Weekdays are 0 (Monday) to 6 (Sunday)."))
+        return tuple(values)
+    return text
+
+
+def cross_check(values: dict) -> list[tuple[str, str]]:
+    """Rules between settings: (key, message) for each problem."""
+    problems = []
+    if values["age_min"] > values["age_max"]:
+        problems.append(("age_max", N_("Must not be below the minimum age.")))
+    if not values["open_time"] < values["break_start"] <= values["break_end"] < values["close_time"]:
+        problems.append(
+            ("break_start", N_("The break must lie between opening and closing time."))
+        )
+    if values["culture_min_days"] > values["culture_max_days"]:
+        problems.append(("culture_max_days", N_("Must not be before the window start.")))
+    return problems
+
+
+def defaults() -> dict:
+    return {d.key: parse(d, d.default) for d in DEFINITIONS}

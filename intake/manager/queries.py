@@ -1,0 +1,52 @@
+"""Reads for the manager's screens."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from intake.accounts.models import User
+from intake.core.models import AuditEntry
+from intake.extensions import db
+from intake.notifications.models import DeliveryStatus, Message
+
+
+def overview() -> dict:
+    by_role = dict(
+        db.session.execute(
+            select(User.role, func.count()).where(User.is_active.is_(True)).group_by(User.role)
+        ).all()
+    )
+    outbox = dict(
+        db.session.execute(select(Message.status, func.count()).group_by(Message.status)).all()
+    )
+    recent = db.session.execute(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)
+    ).scalars().all()
+    return {
+        "by_role": by_role,
+        "outbox_pending": outbox.get(DeliveryStatus.PENDING, 0),
+        "outbox_failed": outbox.get(DeliveryStatus.FAILED, 0),
+        "recent": recent,
+    }
+
+
+def audit_page(*, patient_id=None, actor_id=None, entity_type=None, entity_id=None, action=None, page=1):
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if patient_id:
+        query = query.where(AuditEntry.patient_id == patient_id)
+    if actor_id:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if entity_type:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    return db.paginate(query, page=page, per_page=50, error_out=False)
+
+
+def people_named(ids) -> dict[int, User]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}

@@ -1,0 +1,94 @@
+"""Locale and time zone selection, template filters and the navigation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from intake.accounts.roles import ROLE_LABELS, Role
+from intake.core.text import N_
+
+LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "ja": "日本語"}
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    # Browsers send zh-CN / zh-Hans / zh; all read Simplified Chinese here.
+    best = request.accept_languages.best_match(["en", "ja", "zh", "zh-CN", "zh-Hans", "zh-SG"])
+    if best and best.startswith("zh"):
+        return "zh_Hans"
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["CLINIC_TIMEZONE"]
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
+
+
+def html_lang() -> str:
+    return str(get_locale()).replace("_", "-")
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    """Date and time in the clinic's zone, with the zone named."""
+    if value is None:
+        return ""
+    local = value.astimezone(clinic_tz())
+    return f"{format_datetime(value, 'medium')} ({local.tzname()}, {current_app.config['CLINIC_TIMEZONE']})"
+
+
+def fmt_date(value: date | None) -> str:
+    return "" if value is None else format_date(value, "medium")
+
+
+NAV = {
+    Role.PATIENT: (("patients.home", N_("My page")), ("notifications.inbox", N_("Messages"))),
+    Role.COORDINATOR: (("patients.staff_home", N_("Patients")),),
+    Role.DOCTOR: (("patients.staff_home", N_("Patients")),),
+    Role.LAB: (("manager.lab_home", N_("Lab")),),
+    Role.MANAGER: (
+        ("manager.home", N_("Overview")),
+        ("patients.staff_home", N_("Patients")),
+        ("manager.settings_page", N_("Settings")),
+        ("manager.audit_log", N_("Audit trail")),
+    ),
+    Role.ADMIN: (("accounts.user_list", N_("Users")), ("manager.audit_log", N_("Audit trail"))),
+}
+
+
+def navigation() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    return [(endpoint, _(label)) for endpoint, label in NAV[current_user.role]]
+
+
+def register(app) -> None:
+    app.jinja_env.filters["clinic_datetime"] = fmt_datetime
+    app.jinja_env.filters["clinic_date"] = fmt_date
+
+    @app.context_processor
+    def _globals():
+        return {
+            "html_lang": html_lang,
+            "navigation": navigation,
+            "language_names": LANGUAGE_NAMES,
+            "current_locale": lambda: str(get_locale()),
+            "role_label": lambda role: _(ROLE_LABELS[role]),
+            "clinic_name": current_app.config["CLINIC_NAME"],
+            "clinic_timezone": current_app.config["CLINIC_TIMEZONE"],
+        }

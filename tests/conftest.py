@@ -1,0 +1,124 @@
+"""Fixtures: a fresh database per test, on SQLite or (TEST_DATABASE_URL) PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+
+import pytest
+from sqlalchemy import event, text
+
+from intake import create_app
+from intake.accounts.roles import Role
+from intake.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+_counter = itertools.count(1)
+_pg_schema_ready = False
+
+PASSWORD = "Correct-Horse-9"
+
+
+def _fresh_schema(app) -> None:
+    """SQLite: a new in-memory-like file each test. PostgreSQL: the schema is
+    created once, then every table is emptied before each test."""
+    global _pg_schema_ready
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            if not _pg_schema_ready:
+                db.drop_all()
+                with db.engine.begin() as conn:
+                    conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+                db.create_all()
+                _pg_schema_ready = True
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            db.create_all()
+
+
+@pytest.fixture
+def app(tmp_path):
+    uri = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri}, config_object="config.TestConfig")
+    _fresh_schema(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    from intake.accounts.models import User
+
+    def make(role: Role = Role.PATIENT, **overrides) -> User:
+        n = next(_counter)
+        fields = {
+            "email": f"user{n}@example.org",
+            "full_name": f"Test {role.value.title()} {n}",
+            "role": role,
+            "locale": "en",
+        }
+        if role == Role.PATIENT:
+            from datetime import date
+
+            fields.update(date_of_birth=date(1970, 1, 1), phone="+86 138 0000 0000")
+        password = overrides.pop("password", PASSWORD)
+        fields.update(overrides)
+        user = User(**fields)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Log in through the real login form; returns the user."""
+
+    def login(role: Role | str = Role.PATIENT, **overrides):
+        user = make_user(Role(role), **overrides)
+        with client.post(
+            "/login", data={"email": user.email, "password": overrides.get("password", PASSWORD)}
+        ) as response:
+            assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting SQL statements sent to the database."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|PRAGMA)", statement):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counter
