@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,7 +52,8 @@ class User(UserMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
         self.session_nonce = _nonce()
 
     def check_password(self, password: str) -> bool:

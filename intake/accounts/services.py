@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from intake.accounts.models import PasswordResetToken, User
 from intake.accounts.passwords import password_problems
@@ -87,7 +87,7 @@ def authenticate(email: str, password: str) -> User | None:
     None, taking the same time whether or not the account exists."""
     user = find_by_email(email)
     if user is None:
-        generate_password_hash(password)  # equalise timing with a real check
+        check_password_hash(_DUMMY_HASH, password)  # equalise timing with a real check
         return None
     if not user.check_password(password) or not user.is_active:
         audit.record(actor=user, action="accounts.login_failed", entity=user, patient=_patient_of(user))

@@ -181,7 +181,7 @@ def change_password():
             _show_domain_error(form, exc)
         else:
             db.session.commit()
-            login_user(current_user)  # the session nonce changed with the password
+            login_user(current_user._get_current_object())  # the nonce changed with the password
             flash(_("Your password was changed."), "success")
             return redirect(home_url(current_user))
     return render_template("accounts/change_password.html", form=form)

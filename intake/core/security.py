@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import g, redirect, request, url_for
 from flask_login import current_user
 
 CSP = "; ".join(
@@ -56,6 +56,14 @@ def init_app(app) -> None:
         ):
             return redirect(url_for("accounts.change_password"))
         return None
+
+    @app.teardown_request
+    def _forget_request_caches(_exc):
+        # The user and the settings are cached per request in ``g``; drop them
+        # so that nothing outlives the request even when the app context does
+        # (tests, CLI commands that make several requests).
+        g.pop("_login_user", None)
+        g.pop("_clinic_settings", None)
 
     @app.get("/healthz")
     def healthz():

@@ -101,7 +101,7 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef(
         "endotoxin_max_eu_per_ml", "culture", DECIMAL, "0.5", N_("Endotoxin limit (EU/mL, below)")
     ),
-    SettingDef("viability_min_percent", "culture", INT, "70", N_("Minimum viability (%)"), 0, 100),
+    SettingDef("viability_min_percent", "culture", INT, "70", N_("Minimum viability (per cent)"), 0, 100),
     SettingDef(
         "max_dose_cells",
         "culture",

@@ -1,0 +1,62 @@
+# Two commands on a fresh Debian machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test test-sqlite test-postgres install install-test translations lint \
+        extract-messages update-messages system-deps bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+translations: install
+	$(BIN)/pybabel compile -q -d intake/translations
+
+run: install translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Debian's Chromium for the browser tests, Debian's PostgreSQL server for the
+# second run of the suite; installed only when missing.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; }
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: install-test translations system-deps
+	$(BIN)/python -m pytest -q
+
+test-postgres: install-test translations system-deps
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest -q
+
+test: lint test-sqlite test-postgres
+
+extract-messages: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k _l -k lazy_gettext -o intake/translations/messages.pot .
+
+update-messages: extract-messages
+	$(BIN)/pybabel update -q -i intake/translations/messages.pot -d intake/translations --no-fuzzy-matching
+
+bench: install-test
+	$(BIN)/python scripts/bench_availability.py
+
+clean:
+	rm -rf $(VENV) instance

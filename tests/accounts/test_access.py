@@ -1,0 +1,75 @@
+"""Each role reaches its home and is refused elsewhere; anonymous users log in first."""
+
+import pytest
+
+from intake.accounts.roles import Role
+
+HOMES = {
+    Role.PATIENT: "/me",
+    Role.COORDINATOR: "/patients",
+    Role.DOCTOR: "/patients",
+    Role.LAB: "/lab",
+    Role.MANAGER: "/manager",
+    Role.ADMIN: "/admin/users",
+}
+PROTECTED = ["/me", "/patients", "/lab", "/manager", "/manager/settings", "/audit", "/admin/users", "/admin/users/new"]
+ALLOWED = {
+    Role.PATIENT: {"/me"},
+    Role.COORDINATOR: {"/patients"},
+    Role.DOCTOR: {"/patients"},
+    Role.LAB: {"/lab"},
+    Role.MANAGER: {"/manager", "/manager/settings", "/audit", "/patients", "/lab"},
+    Role.ADMIN: {"/admin/users", "/admin/users/new", "/audit"},
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_login_lands_on_role_home(client, make_user, role):
+    user = make_user(role)
+    with client.post("/login", data={"email": user.email, "password": "Correct-Horse-9"}) as r:
+        assert r.status_code == 302
+        assert r.headers["Location"] == HOMES[role]
+    with client.get("/") as r:
+        assert r.headers["Location"] == HOMES[role]
+    with client.get(HOMES[role]) as r:
+        assert r.status_code == 200
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("path", PROTECTED)
+def test_role_is_refused_elsewhere(client, login_as, role, path):
+    login_as(role)
+    with client.get(path) as r:
+        assert r.status_code == (200 if path in ALLOWED[role] else 403)
+        if r.status_code == 403:
+            assert "You do not have access to this page" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", PROTECTED + ["/messages/", "/password/change"])
+def test_anonymous_is_sent_to_login(client, path):
+    with client.get(path) as r:
+        assert r.status_code == 302
+        assert r.headers["Location"].startswith("/login?next=")
+
+
+def test_login_follows_only_local_next(client, make_user):
+    user = make_user(Role.MANAGER)
+    data = {"email": user.email, "password": "Correct-Horse-9"}
+    with client.post("/login?next=https://evil.example/x", data=data) as r:
+        assert r.headers["Location"] == "/manager"
+    client.post("/logout").close()
+    with client.post("/login?next=/audit", data=data) as r:
+        assert r.headers["Location"] == "/audit"
+
+
+def test_patient_record_of_another_is_404_and_staff_see_it(client, login_as, make_user):
+    other = make_user(Role.PATIENT)
+    login_as(Role.COORDINATOR)
+    with client.get(f"/patients/{other.id}") as r:
+        assert r.status_code == 200
+        assert other.full_name in r.get_data(as_text=True)
+    staff = make_user(Role.DOCTOR)
+    with client.get(f"/patients/{staff.id}") as r:
+        assert r.status_code == 404  # staff accounts are not patient records
+    with client.get("/patients/999999") as r:
+        assert r.status_code == 404
