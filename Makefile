@@ -24,7 +24,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 translations: install
-	$(BIN)/pybabel compile -q -d intake/translations
+	$(BIN)/pybabel -q compile -d intake/translations
 
 run: install translations
 	$(BIN)/flask db upgrade
@@ -50,10 +50,10 @@ test-postgres: install-test translations system-deps
 test: lint test-sqlite test-postgres
 
 extract-messages: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k _l -k lazy_gettext -o intake/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _l -k lazy_gettext -o intake/translations/messages.pot .
 
 update-messages: extract-messages
-	$(BIN)/pybabel update -q -i intake/translations/messages.pot -d intake/translations --no-fuzzy-matching
+	$(BIN)/pybabel -q update -i intake/translations/messages.pot -d intake/translations --no-fuzzy-matching
 
 bench: install-test
 	$(BIN)/python scripts/bench_availability.py

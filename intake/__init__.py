@@ -64,8 +64,8 @@ def _finish_config(app: Flask) -> None:
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
-        app.config["SQLALCHEMY_DATABASE_URI"] = (
-            "sqlite:///" + os.path.join(app.instance_path, "clinic.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "clinic.db"
         )
     if not app.debug and not app.testing and app.config.get("SESSION_COOKIE_SECURE"):
         if app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET_KEY):

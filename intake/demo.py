@@ -11,13 +11,25 @@ from intake.extensions import db
 
 # Demo passwords are published in the README; never use them for real data.
 DEMO_STAFF = (
-    ("coordinator@demo.clinic", "Chen Mei (coordinator)", Role.COORDINATOR, "Sakura-Coord-26", "zh_Hans"),
+    (
+        "coordinator@demo.clinic",
+        "Chen Mei (coordinator)",
+        Role.COORDINATOR,
+        "Sakura-Coord-26",
+        "zh_Hans",
+    ),
     ("doctor@demo.clinic", "Dr. Sato Hiroshi", Role.DOCTOR, "Sakura-Dr-26", "ja"),
     ("lab@demo.clinic", "Tanaka Yui (CPC)", Role.LAB, "Sakura-Cpc-26", "ja"),
     ("manager@demo.clinic", "Suzuki Ken (manager)", Role.MANAGER, "Sakura-Mgr-26", "en"),
     ("admin@demo.clinic", "IT Admin", Role.ADMIN, "Sakura-It-26", "en"),
 )
-NEW_STAFF = ("nurse.new@demo.clinic", "Ito Aya (new nurse)", Role.COORDINATOR, "Welcome-Change-1", "ja")
+NEW_STAFF = (
+    "nurse.new@demo.clinic",
+    "Ito Aya (new nurse)",
+    Role.COORDINATOR,
+    "Welcome-Change-1",
+    "ja",
+)
 
 DEMO_PATIENTS = (
     ("patient@demo.clinic", "王丽", date(1968, 5, 12), "+86 138 0013 8000", "zh_Hans"),
@@ -25,7 +37,7 @@ DEMO_PATIENTS = (
     ("yamada@demo.clinic", "山田 花子", date(1975, 2, 28), "+81 90 1234 5678", "ja"),
     ("smith@demo.clinic", "Anna Smith", date(1981, 7, 19), "+44 7700 900123", "en"),
 )
-PATIENT_PASSWORD = "Sakura-Demo-26"
+PATIENT_PASSWORD = "Sakura-Demo-26"  # noqa: S105 - published demo password
 
 
 def seed() -> list[str]:

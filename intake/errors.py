@@ -48,7 +48,9 @@ def error_page(code: int, detail: str | None = None):
 def register(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
-        return error_page(400, _("The form expired. Please go back, reload the page and try again."))
+        return error_page(
+            400, _("The form expired. Please go back, reload the page and try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def _http(exc):

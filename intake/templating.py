@@ -48,8 +48,9 @@ def fmt_datetime(value: datetime | None) -> str:
     """Date and time in the clinic's zone, with the zone named."""
     if value is None:
         return ""
+    zone = current_app.config["CLINIC_TIMEZONE"]
     local = value.astimezone(clinic_tz())
-    return f"{format_datetime(value, 'medium')} ({local.tzname()}, {current_app.config['CLINIC_TIMEZONE']})"
+    return f"{format_datetime(value, 'medium')} ({local.tzname()}, {zone})"
 
 
 def fmt_date(value: date | None) -> str:

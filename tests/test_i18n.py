@@ -21,8 +21,24 @@ def _catalog(path: Path):
 def extracted(tmp_path_factory):
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F", "babel.cfg",
-         "-k", "N_", "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "."],
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "--quiet",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            ".",
+        ],
         cwd=ROOT,
         check=True,
     )
@@ -33,14 +49,17 @@ def extracted(tmp_path_factory):
 def test_catalogue_has_every_extracted_string(locale, extracted):
     catalog = _catalog(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po")
     missing = sorted(str(i) for i in extracted - {m.id for m in catalog if m.id})
-    assert not missing, f"{locale} lacks {len(missing)} strings, e.g. {missing[:5]} (make update-messages)"
+    assert not missing, (
+        f"{locale} lacks {len(missing)} strings, e.g. {missing[:5]} (make update-messages)"
+    )
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "ja"])
 def test_catalogue_is_fully_translated(locale):
     catalog = _catalog(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po")
     untranslated = [
-        m.id for m in catalog
+        m.id
+        for m in catalog
         if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))
     ]
     assert not untranslated, f"{locale}: {len(untranslated)} untranslated, e.g. {untranslated[:5]}"
@@ -57,7 +76,13 @@ def test_placeholders_survive_translation(locale):
             continue
         ids = m.id if isinstance(m.id, tuple) else (m.id,)
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        wanted = set(pattern.findall(ids[0])) | (set(pattern.findall(ids[1])) if len(ids) > 1 else set())
+        wanted = set(pattern.findall(ids[0])) | (
+            set(pattern.findall(ids[1])) if len(ids) > 1 else set()
+        )
         for s in strings:
             assert set(pattern.findall(s)) <= wanted, (locale, m.id, s)
-            assert set(pattern.findall(s)) >= set(pattern.findall(ids[0])) - {"%(num)s"}, (locale, m.id, s)
+            assert set(pattern.findall(s)) >= set(pattern.findall(ids[0])) - {"%(num)s"}, (
+                locale,
+                m.id,
+                s,
+            )

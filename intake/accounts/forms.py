@@ -37,7 +37,9 @@ class LoginForm(FlaskForm):
 
 
 class RegistrationForm(FlaskForm):
-    full_name = StringField(_l("Full name (as in your passport)"), validators=[_required(), Length(max=200)])
+    full_name = StringField(
+        _l("Full name (as in your passport)"), validators=[_required(), Length(max=200)]
+    )
     email = EmailField(_l("E-mail"), validators=_email())
     phone = StringField(
         _l("Phone (with country code)"),
@@ -75,7 +77,9 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(ResetPasswordForm):
-    current_password = PasswordField(_l("Current password"), validators=[_required(), Length(max=200)])
+    current_password = PasswordField(
+        _l("Current password"), validators=[_required(), Length(max=200)]
+    )
 
 
 class StaffCreateForm(FlaskForm):

@@ -42,9 +42,7 @@ def check_new_password(password: str, *, email: str = "", name: str = "") -> Non
         personal=(email.split("@")[0], name),
     )
     if problems:
-        raise DomainError(
-            " ".join(_(msg, **params) for msg, params in problems), field="password"
-        )
+        raise DomainError(" ".join(_(msg, **params) for msg, params in problems), field="password")
 
 
 def _snapshot(user: User) -> dict:
@@ -90,7 +88,9 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)  # equalise timing with a real check
         return None
     if not user.check_password(password) or not user.is_active:
-        audit.record(actor=user, action="accounts.login_failed", entity=user, patient=_patient_of(user))
+        audit.record(
+            actor=user, action="accounts.login_failed", entity=user, patient=_patient_of(user)
+        )
         return None
     return user
 
@@ -135,7 +135,12 @@ def request_password_reset(email: str) -> str | None:
         user=user, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(seconds=ttl)
     )
     db.session.add(row)
-    audit.record(actor=None, action="accounts.password_reset_requested", entity=user, patient=_patient_of(user))
+    audit.record(
+        actor=None,
+        action="accounts.password_reset_requested",
+        entity=user,
+        patient=_patient_of(user),
+    )
     link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
         "accounts.reset_password", token=token
     )
@@ -206,7 +211,9 @@ def update_user(user: User, *, actor: User, **fields) -> None:
     ):
         raise DomainError(_("You cannot remove your own administrator access."), field="role")
     if "role" in fields and (user.role == Role.PATIENT) != (fields["role"] == Role.PATIENT):
-        raise DomainError(_("A patient account cannot become a staff account, or the reverse."), field="role")
+        raise DomainError(
+            _("A patient account cannot become a staff account, or the reverse."), field="role"
+        )
     before = _snapshot(user)
     for name, value in fields.items():
         setattr(user, name, value)
@@ -215,7 +222,12 @@ def update_user(user: User, *, actor: User, **fields) -> None:
     old, new = audit.changes(before, _snapshot(user))
     if new:
         audit.record(
-            actor=actor, action="accounts.update", entity=user, before=old, after=new, patient=_patient_of(user)
+            actor=actor,
+            action="accounts.update",
+            entity=user,
+            before=old,
+            after=new,
+            patient=_patient_of(user),
         )
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -24,6 +33,7 @@ from intake.accounts.models import User
 from intake.accounts.roles import HOME_ENDPOINT, Role
 from intake.core.access import role_required
 from intake.core.errors import DomainError
+from intake.errors import error_page
 from intake.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__)
@@ -113,9 +123,11 @@ def register():
         return redirect(home_url(current_user))
     form = RegistrationForm()
     if request.method == "GET":
-        form.locale.data = session.get("lang") or request.accept_languages.best_match(
-            ["zh_Hans", "ja", "en"]
-        ) or "zh_Hans"
+        form.locale.data = (
+            session.get("lang")
+            or request.accept_languages.best_match(["zh_Hans", "ja", "en"])
+            or "zh_Hans"
+        )
     if form.validate_on_submit():
         try:
             user = services.register_patient(
@@ -154,12 +166,17 @@ def forgot_password():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     if services.valid_reset_token(token) is None:
-        return render_template("accounts/reset_invalid.html"), 410
+        return error_page(
+            410, _("This reset link has expired or was already used. Ask for a new one.")
+        )
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             services.reset_password(token, form.password.data)
         except DomainError as exc:
+            if exc.field is None:  # the token went stale while the form was open
+                db.session.rollback()
+                return error_page(410, exc.message)
             _show_domain_error(form, exc)
         else:
             db.session.commit()

@@ -21,7 +21,9 @@ def raw_values() -> dict[str, str]:
 def values() -> dict:
     cached = g.get("_clinic_settings")
     if cached is None:
-        cached = {d.key: parse(d, raw) for d, raw in zip(DEFINITIONS, raw_values().values(), strict=True)}
+        cached = {
+            d.key: parse(d, raw) for d, raw in zip(DEFINITIONS, raw_values().values(), strict=True)
+        }
         g._clinic_settings = cached
     return cached
 

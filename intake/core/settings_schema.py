@@ -90,18 +90,24 @@ DEFINITIONS: tuple[SettingDef, ...] = (
         "consultation_minutes", "calendar", INT, "45", N_("Consultation length (minutes)"), 15, 240
     ),
     SettingDef(
-        "collection_minutes", "calendar", INT, "60", N_("Collection visit length (minutes)"), 15, 240
+        "collection_minutes",
+        "calendar",
+        INT,
+        "60",
+        N_("Collection visit length (minutes)"),
+        15,
+        240,
     ),
     SettingDef("incubator_places", "capacity", INT, "40", N_("Incubator places"), 0, 10000),
     SettingDef("infusion_chairs", "capacity", INT, "4", N_("Infusion chairs"), 0, 100),
-    SettingDef(
-        "culture_min_days", "culture", INT, "28", N_("Culture window starts (day)"), 1, 365
-    ),
+    SettingDef("culture_min_days", "culture", INT, "28", N_("Culture window starts (day)"), 1, 365),
     SettingDef("culture_max_days", "culture", INT, "42", N_("Culture window ends (day)"), 1, 365),
     SettingDef(
         "endotoxin_max_eu_per_ml", "culture", DECIMAL, "0.5", N_("Endotoxin limit (EU/mL, below)")
     ),
-    SettingDef("viability_min_percent", "culture", INT, "70", N_("Minimum viability (per cent)"), 0, 100),
+    SettingDef(
+        "viability_min_percent", "culture", INT, "70", N_("Minimum viability (per cent)"), 0, 100
+    ),
     SettingDef(
         "max_dose_cells",
         "culture",
@@ -130,7 +136,11 @@ DEFINITIONS: tuple[SettingDef, ...] = (
         240,
     ),
     SettingDef(
-        "follow_up_days", "reinfusion", INT_LIST, "7,30,90,180", N_("Follow-up contacts (days after)")
+        "follow_up_days",
+        "reinfusion",
+        INT_LIST,
+        "7,30,90,180",
+        N_("Follow-up contacts (days after)"),
     ),
     SettingDef(
         "ae_report_days_fatal",
@@ -150,7 +160,9 @@ DEFINITIONS: tuple[SettingDef, ...] = (
         1,
         90,
     ),
-    SettingDef("retention_years", "records", INT, "10", N_("Keep records at least (years)"), 10, 100),
+    SettingDef(
+        "retention_years", "records", INT, "10", N_("Keep records at least (years)"), 10, 100
+    ),
     SettingDef("password_min_length", "records", INT, "8", N_("Minimum password length"), 8, 128),
 )
 
@@ -212,10 +224,13 @@ def cross_check(values: dict) -> list[tuple[str, str]]:
     problems = []
     if values["age_min"] > values["age_max"]:
         problems.append(("age_max", N_("Must not be below the minimum age.")))
-    if not values["open_time"] < values["break_start"] <= values["break_end"] < values["close_time"]:
-        problems.append(
-            ("break_start", N_("The break must lie between opening and closing time."))
-        )
+    if (
+        not values["open_time"]
+        < values["break_start"]
+        <= values["break_end"]
+        < values["close_time"]
+    ):
+        problems.append(("break_start", N_("The break must lie between opening and closing time.")))
     if values["culture_min_days"] > values["culture_max_days"]:
         problems.append(("culture_max_days", N_("Must not be before the window start.")))
     return problems

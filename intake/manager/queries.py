@@ -19,9 +19,11 @@ def overview() -> dict:
     outbox = dict(
         db.session.execute(select(Message.status, func.count()).group_by(Message.status)).all()
     )
-    recent = db.session.execute(
-        select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)
-    ).scalars().all()
+    recent = (
+        db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10))
+        .scalars()
+        .all()
+    )
     return {
         "by_role": by_role,
         "outbox_pending": outbox.get(DeliveryStatus.PENDING, 0),
@@ -30,7 +32,9 @@ def overview() -> dict:
     }
 
 
-def audit_page(*, patient_id=None, actor_id=None, entity_type=None, entity_id=None, action=None, page=1):
+def audit_page(
+    *, patient_id=None, actor_id=None, entity_type=None, entity_id=None, action=None, page=1
+):
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if patient_id:
         query = query.where(AuditEntry.patient_id == patient_id)

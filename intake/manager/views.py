@@ -37,7 +37,10 @@ def settings_page():
             flash(exc.message, "danger")
         else:
             db.session.commit()
-            flash(_("Saved %(n)s change(s).", n=len(changed)) if changed else _("Nothing changed."), "success")
+            flash(
+                _("Saved %(n)s change(s).", n=len(changed)) if changed else _("Nothing changed."),
+                "success",
+            )
             return redirect(url_for("manager.settings_page"))
     shown = submitted or settings.raw_values()
     return render_template(
@@ -57,7 +60,9 @@ def audit_log():
         "action": args.get("action", "").strip()[:64] or None,
     }
     page = queries.audit_page(**filters, page=args.get("page", 1, type=int))
-    people = queries.people_named([e.actor_id for e in page.items] + [e.patient_id for e in page.items])
+    people = queries.people_named(
+        [e.actor_id for e in page.items] + [e.patient_id for e in page.items]
+    )
     return render_template("manager/audit_log.html", page=page, filters=filters, people=people)
 
 

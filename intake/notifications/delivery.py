@@ -35,12 +35,16 @@ def build_email(message: Message, sender: str) -> EmailMessage:
 def send_pending(config, *, echo=print, limit: int = 200) -> tuple[int, int]:
     """Send up to ``limit`` pending messages; returns (sent, failed).
     Each message is committed on its own so one failure never resends others."""
-    pending = db.session.execute(
-        select(Message)
-        .where(Message.status == DeliveryStatus.PENDING)
-        .order_by(Message.id)
-        .limit(limit)
-    ).scalars().all()
+    pending = (
+        db.session.execute(
+            select(Message)
+            .where(Message.status == DeliveryStatus.PENDING)
+            .order_by(Message.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     sent = failed = 0
     smtp = None
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from intake.notifications.models import Message
 from intake.extensions import db
+from intake.notifications.models import Message
 
 
 def notify(user, template: str, *, attachment=None, **context) -> Message:

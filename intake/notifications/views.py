@@ -18,7 +18,9 @@ bp = Blueprint("notifications", __name__, url_prefix="/messages")
 @login_required
 def inbox():
     query = select(Message).where(Message.user_id == current_user.id).order_by(Message.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=20, error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=20, error_out=False
+    )
     return render_template("notifications/inbox.html", page=page)
 
 

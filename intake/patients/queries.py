@@ -27,18 +27,22 @@ def patient_list(search: str | None, page: int):
 
 def patient_home(user: User) -> dict:
     unread = db.session.execute(
-        select(func.count()).select_from(Message).where(
-            Message.user_id == user.id, Message.read_at.is_(None)
-        )
+        select(func.count())
+        .select_from(Message)
+        .where(Message.user_id == user.id, Message.read_at.is_(None))
     ).scalar_one()
     return {"unread": unread}
 
 
 def patient_record(patient: User) -> dict:
-    recent = db.session.execute(
-        select(AuditEntry)
-        .where(AuditEntry.patient_id == patient.id)
-        .order_by(AuditEntry.id.desc())
-        .limit(20)
-    ).scalars().all()
+    recent = (
+        db.session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.patient_id == patient.id)
+            .order_by(AuditEntry.id.desc())
+            .limit(20)
+        )
+        .scalars()
+        .all()
+    )
     return {"recent": recent}

@@ -33,4 +33,6 @@ def staff_home():
 def record(patient_id: int):
     patient = db.get_or_404(User, patient_id)
     require(patient.role == Role.PATIENT and can_view_patient(current_user, patient))
-    return render_template("patients/record.html", patient=patient, **queries.patient_record(patient))
+    return render_template(
+        "patients/record.html", patient=patient, **queries.patient_record(patient)
+    )

@@ -12,7 +12,16 @@ HOMES = {
     Role.MANAGER: "/manager",
     Role.ADMIN: "/admin/users",
 }
-PROTECTED = ["/me", "/patients", "/lab", "/manager", "/manager/settings", "/audit", "/admin/users", "/admin/users/new"]
+PROTECTED = [
+    "/me",
+    "/patients",
+    "/lab",
+    "/manager",
+    "/manager/settings",
+    "/audit",
+    "/admin/users",
+    "/admin/users/new",
+]
 ALLOWED = {
     Role.PATIENT: {"/me"},
     Role.COORDINATOR: {"/patients"},

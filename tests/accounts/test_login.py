@@ -31,7 +31,9 @@ def test_failure_keeps_the_email_typed(client):
 
 def test_email_is_case_insensitive(client, make_user):
     user = make_user(Role.PATIENT)
-    with client.post("/login", data={"email": user.email.upper(), "password": "Correct-Horse-9"}) as r:
+    with client.post(
+        "/login", data={"email": user.email.upper(), "password": "Correct-Horse-9"}
+    ) as r:
         assert r.status_code == 302
 
 
@@ -39,9 +41,15 @@ def test_login_and_failed_login_are_audited(client, make_user):
     user = make_user(Role.DOCTOR)
     client.post("/login", data={"email": user.email, "password": "nope"}).close()
     client.post("/login", data={"email": user.email, "password": "Correct-Horse-9"}).close()
-    actions = db.session.execute(
-        select(AuditEntry.action).where(AuditEntry.entity_id == str(user.id)).order_by(AuditEntry.id)
-    ).scalars().all()
+    actions = (
+        db.session.execute(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity_id == str(user.id))
+            .order_by(AuditEntry.id)
+        )
+        .scalars()
+        .all()
+    )
     assert actions == ["accounts.login_failed", "accounts.login"]
 
 
@@ -49,7 +57,10 @@ def test_login_attempts_are_rate_limited(app):
     from intake import create_app
 
     limited = create_app(
-        {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "RATELIMIT_ENABLED": True},
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True,
+        },
         config_object="config.TestConfig",
     )
     client = limited.test_client()
@@ -70,7 +81,11 @@ def test_password_change_ends_other_sessions(app, make_user):
         c.post("/login", data={"email": user.email, "password": "Correct-Horse-9"}).close()
     with first.post(
         "/password/change",
-        data={"current_password": "Correct-Horse-9", "password": "Brand-New-77", "confirm": "Brand-New-77"},
+        data={
+            "current_password": "Correct-Horse-9",
+            "password": "Brand-New-77",
+            "confirm": "Brand-New-77",
+        },
     ) as r:
         assert r.status_code == 302
     with first.get("/me") as r:

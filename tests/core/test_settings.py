@@ -1,0 +1,119 @@
+"""Clinic settings: parsed from text, edited by a manager, audited."""
+
+from datetime import time
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from intake.accounts.roles import Role
+from intake.core import settings
+from intake.core.models import AuditEntry, Setting
+from intake.core.settings_schema import BY_KEY, SettingValueError, defaults, parse
+from intake.extensions import db
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "value"),
+    [
+        ("age_min", "20", 20),
+        ("age_min", " 18 ", 18),
+        ("endotoxin_max_eu_per_ml", "0.25", Decimal("0.25")),
+        ("closed_on_public_holidays", "0", False),
+        ("open_time", "08:30", time(8, 30)),
+        ("open_weekdays", "5,0,1,1", (0, 1, 5)),
+        ("follow_up_days", "7, 30", (7, 30)),
+    ],
+)
+def test_parse_good(key, raw, value):
+    assert parse(BY_KEY[key], raw) == value
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [
+        ("age_min", "twenty"),
+        ("age_min", "-1"),
+        ("age_max", "121"),
+        ("endotoxin_max_eu_per_ml", "abc"),
+        ("endotoxin_max_eu_per_ml", "-0.1"),
+        ("endotoxin_max_eu_per_ml", "NaN"),
+        ("closed_on_public_holidays", "maybe"),
+        ("open_time", "9:00"),
+        ("open_time", "24:00"),
+        ("open_weekdays", "0,7"),
+        ("follow_up_days", ""),
+        ("password_min_length", "6"),
+    ],
+)
+def test_parse_bad(key, raw):
+    with pytest.raises(SettingValueError):
+        parse(BY_KEY[key], raw)
+
+
+def test_defaults_are_domain_defaults():
+    d = defaults()
+    assert (d["age_min"], d["age_max"], d["panel_validity_days"], d["incubator_places"]) == (
+        20,
+        80,
+        90,
+        40,
+    )
+    assert (
+        d["culture_min_days"],
+        d["culture_max_days"],
+        d["min_notice_hours"],
+        d["horizon_days"],
+    ) == (28, 42, 48, 120)
+
+
+def test_values_fall_back_to_defaults_in_one_query(app, count_queries):
+    with count_queries() as statements:
+        assert settings.get("age_max") == 80
+        assert settings.get("slot_minutes") == 15
+    assert len(statements) == 1
+
+
+def test_manager_changes_a_setting_with_audit(client, login_as):
+    manager = login_as(Role.MANAGER)
+    form = settings.raw_values() | {"age_max": "75"}
+    with client.post("/manager/settings", data=form) as r:
+        assert r.status_code == 302
+    assert db.session.get(Setting, "age_max").value == "75"
+    entry = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "settings.change")
+    ).scalar_one()
+    assert (entry.entity_id, entry.before, entry.after, entry.actor_id) == (
+        "age_max",
+        {"value": "80"},
+        {"value": "75"},
+        manager.id,
+    )
+
+
+def test_bad_settings_show_messages_and_save_nothing(client, login_as):
+    login_as(Role.MANAGER)
+    form = settings.raw_values() | {
+        "age_max": "abc",
+        "slot_minutes": "20",
+        "culture_min_days": "50",
+    }
+    with client.post("/manager/settings", data=form) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'id="e-age_max"' in body and "Enter a whole number." in body
+    assert 'value="abc"' in body  # what was typed is kept
+    assert db.session.execute(select(Setting)).first() is None
+    form = settings.raw_values() | {"culture_min_days": "50"}
+    with client.post("/manager/settings", data=form) as r:
+        assert "Must not be before the window start." in r.get_data(as_text=True)
+    assert (
+        db.session.execute(select(AuditEntry).where(AuditEntry.action == "settings.change")).first()
+        is None
+    )
+
+
+def test_seed_defaults_is_idempotent(app):
+    assert settings.seed_defaults() == len(BY_KEY)
+    db.session.commit()
+    assert settings.seed_defaults() == 0
