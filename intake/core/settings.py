@@ -62,8 +62,8 @@ def update_settings(raw: dict[str, str], *, actor) -> list[str]:
         except SettingValueError as exc:
             errors[d.key] = _(exc.message, **exc.params)
     if not errors:
-        for key, message in cross_check(parsed):
-            errors[key] = _(message)
+        for key, message, n in cross_check(parsed):
+            errors[key] = _(message, n=n)
     if errors:
         raise SettingsInvalid(errors)
     stored = {s.key: s for s in db.session.execute(select(Setting)).scalars()}

@@ -219,11 +219,11 @@ def parse(definition: SettingDef, raw: str):
     return text
 
 
-def cross_check(values: dict) -> list[tuple[str, str]]:
-    """Rules between settings: (key, message) for each problem."""
+def cross_check(values: dict) -> list[tuple[str, str, int | None]]:
+    """Rules between settings: (key, message, %(n)s parameter) for each problem."""
     problems = []
     if values["age_min"] > values["age_max"]:
-        problems.append(("age_max", N_("Must not be below the minimum age.")))
+        problems.append(("age_max", N_("Must not be below the minimum age."), None))
     if (
         not values["open_time"]
         < values["break_start"]
@@ -231,8 +231,14 @@ def cross_check(values: dict) -> list[tuple[str, str]]:
         < values["close_time"]
     ):
         problems.append(("break_start", N_("The break must lie between opening and closing time.")))
+    unit = values["slot_minutes"]
+    for key in ("open_time", "break_start", "break_end", "close_time"):
+        t = values[key]
+        if (t.hour * 60 + t.minute) % unit:
+            # Bookings hold whole units counted from the opening time.
+            problems.append((key, N_("Must fall on the booking unit (every %(n)s minutes)."), unit))
     if values["culture_min_days"] > values["culture_max_days"]:
-        problems.append(("culture_max_days", N_("Must not be before the window start.")))
+        problems.append(("culture_max_days", N_("Must not be before the window start."), None))
     return problems
 
 

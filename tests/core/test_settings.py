@@ -117,3 +117,13 @@ def test_seed_defaults_is_idempotent(app):
     assert settings.seed_defaults() == len(BY_KEY)
     db.session.commit()
     assert settings.seed_defaults() == 0
+
+
+def test_opening_times_must_fall_on_the_booking_unit(client, login_as):
+    login_as(Role.MANAGER)
+    form = settings.raw_values() | {"open_time": "09:10"}
+    with client.post("/manager/settings", data=form) as r:
+        assert "Must fall on the booking unit (every 15 minutes)." in r.get_data(as_text=True)
+    form = settings.raw_values() | {"open_time": "09:10", "slot_minutes": "5"}
+    with client.post("/manager/settings", data=form) as r:
+        assert r.status_code == 302
