@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from intake.accounts.roles import ROLE_LABELS, Role
+from intake.core import settings
 from intake.core.text import N_
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "ja": "日本語"}
@@ -92,4 +93,5 @@ def register(app) -> None:
             "role_label": lambda role: _(ROLE_LABELS[role]),
             "clinic_name": current_app.config["CLINIC_NAME"],
             "clinic_timezone": current_app.config["CLINIC_TIMEZONE"],
+            "password_min_length": lambda: settings.get("password_min_length"),
         }

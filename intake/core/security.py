@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, redirect, request, url_for
+from flask_babel import refresh as babel_refresh
 from flask_login import current_user
 
 CSP = "; ".join(
@@ -66,6 +67,7 @@ def init_app(app) -> None:
         # (tests, CLI commands that make several requests).
         g.pop("_login_user", None)
         g.pop("_clinic_settings", None)
+        babel_refresh()  # Flask-Babel caches the locale on the app context
 
     @app.get("/healthz")
     def healthz():
