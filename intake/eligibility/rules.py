@@ -35,6 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 from intake.core.text import N_
+from intake.core.time import age_on
 from intake.eligibility.question_bank import NO, YES, answer_text
 
 ELIGIBLE = "eligible"
@@ -55,12 +56,6 @@ DEFAULT_THRESHOLDS: Mapping[str, int] = MappingProxyType(
 
 
 # --------------------------------------------------------------------------- dates
-
-
-def age_on(date_of_birth: date, on: date) -> int:
-    """Completed years on ``on``; a 29 February birthday counts on 1 March in common years."""
-    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
-    return on.year - date_of_birth.year - int(before_birthday)
 
 
 def subtract_months(day: date, months: int) -> date:
