@@ -1,0 +1,358 @@
+"""The manager's set-up of the calendar: resources (capacity, staff groups and
+working days), visit types (length, the resources each part needs) and
+closures (whole days or hours, with a reason).
+
+Like every service: applies the rules, writes, leaves an audit row, flushes;
+the view commits. Capacities and lengths that are clinic settings
+(``incubator_places``, ``consultation_minutes`` …) are changed through
+``settings.update_settings`` so there is one value, audited once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from intake.accounts.models import User
+from intake.accounts.roles import STAFF_ROLES, Role
+from intake.core import audit, settings
+from intake.core.errors import DomainError, NotAllowed
+from intake.core.types import utcnow
+from intake.extensions import db
+from intake.scheduling import queries
+from intake.scheduling.calendar import wall_to_utc
+from intake.scheduling.models import (
+    LOCALES,
+    Appointment,
+    Closure,
+    Resource,
+    ResourceKind,
+    VisitMode,
+    VisitType,
+    VisitTypeSegment,
+    format_weekdays,
+)
+
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+MAX_CLOSURE_DAYS = 366
+
+
+def _require_manager(actor: User | None) -> None:
+    if actor is None or actor.role != Role.MANAGER:
+        raise NotAllowed(_("Only a manager can change this."))
+
+
+def _names(names: dict) -> dict:
+    cleaned = {loc: (names.get(loc) or "").strip()[:120] for loc in LOCALES}
+    if not cleaned["en"]:
+        raise DomainError(_("Enter at least the English name."), field="name_en")
+    return {loc: text for loc, text in cleaned.items() if text}
+
+
+def _set_capacity_setting(key: str, value: int, *, actor: User) -> None:
+    try:
+        settings.update_settings({key: str(value)}, actor=actor)
+    except settings.SettingsInvalid as exc:
+        raise DomainError(exc.errors.get(key, exc.message), field="capacity") from exc
+
+
+def save_resource(
+    resource: Resource | None,
+    *,
+    actor: User,
+    code: str | None = None,
+    kind: ResourceKind | str | None = None,
+    names: dict,
+    capacity: int | None,
+    is_per_day: bool = False,
+    pool_id: int | None = None,
+    user_id: int | None = None,
+    working_weekdays=None,
+    is_active: bool = True,
+) -> Resource:
+    """Create (``resource`` None) or change a resource. The code and kind are fixed
+    once created; capacities stored as clinic settings are changed there."""
+    _require_manager(actor)
+    creating = resource is None
+    if creating:
+        code = (code or "").strip().lower()
+        if not CODE_RE.match(code):
+            raise DomainError(
+                _("Use 2-40 lower-case letters, digits and hyphens, e.g. chair-5."), field="code"
+            )
+        if db.session.execute(select(Resource.id).where(Resource.code == code)).first():
+            raise DomainError(_("Another resource already has this code."), field="code")
+        try:
+            kind = ResourceKind(kind)
+        except ValueError:
+            raise DomainError(_("Choose a kind."), field="kind") from None
+        resource = Resource(code=code, kind=kind, is_per_day=bool(is_per_day))
+        before = {}
+    else:
+        before = audit.snapshot(resource, Resource.AUDITED)
+    if resource.is_per_day and (pool_id or user_id):
+        raise DomainError(_("A per-day resource cannot be a staff member."), field="pool_id")
+    if capacity is None or capacity < 0 or capacity > 10000:
+        raise DomainError(_("Enter a capacity from 0 to 10000."), field="capacity")
+    if pool_id is not None:
+        pool = db.session.get(Resource, pool_id)
+        if (
+            pool is None
+            or pool.id == resource.id
+            or pool.pool_id is not None
+            or pool.kind != ResourceKind.STAFF
+            or resource.kind != ResourceKind.STAFF
+        ):
+            raise DomainError(_("Choose a staff group for this staff member."), field="pool_id")
+        if (
+            not creating
+            and db.session.execute(
+                select(Resource.id).where(Resource.pool_id == resource.id)
+            ).first()
+        ):
+            raise DomainError(_("A staff group cannot belong to another group."), field="pool_id")
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+        if user is None or user.role not in STAFF_ROLES or resource.kind != ResourceKind.STAFF:
+            raise DomainError(_("Link a staff account to a staff resource only."), field="user_id")
+        others = select(Resource.id).where(Resource.user_id == user_id)
+        if not creating:
+            others = others.where(Resource.id != resource.id)
+        if db.session.execute(others).first():
+            raise DomainError(_("This staff account is already linked."), field="user_id")
+    weekdays = None
+    if working_weekdays is not None:
+        days = {int(d) for d in working_weekdays}
+        if not days <= set(range(7)):
+            raise DomainError(_("Weekdays are 0 (Monday) to 6 (Sunday)."), field="working_weekdays")
+        weekdays = format_weekdays(days) if days != set(range(7)) else None
+    resource.names = _names(names)
+    resource.pool_id = pool_id
+    resource.user_id = user_id
+    resource.working_weekdays = weekdays if resource.kind == ResourceKind.STAFF else None
+    resource.is_active = bool(is_active)
+    if resource.capacity_setting:
+        if capacity != settings.get(resource.capacity_setting):
+            _set_capacity_setting(resource.capacity_setting, capacity, actor=actor)
+    else:
+        resource.capacity = capacity
+    db.session.add(resource)
+    db.session.flush()
+    after = audit.snapshot(resource, Resource.AUDITED)
+    old, new = audit.changes(before, after)
+    if new:
+        audit.record(
+            actor=actor,
+            action="scheduling.resource_create" if creating else "scheduling.resource_update",
+            entity=resource,
+            before=old or None,
+            after=new,
+        )
+    return resource
+
+
+@dataclass(frozen=True)
+class SegmentInput:
+    resource_id: int
+    offset_minutes: int
+    duration_minutes: int | None  # None: until the end of the visit
+    quantity: int = 1
+
+
+def update_visit_type(
+    visit_type: VisitType,
+    *,
+    actor: User,
+    names: dict,
+    duration_minutes: int,
+    modes,
+    requires_intake_gate: bool,
+    is_patient_bookable: bool,
+    is_desk_bookable: bool,
+    is_active: bool,
+    segments: list[SegmentInput],
+    day_block_resource_id: int | None,
+    day_block_quantity: int = 1,
+) -> VisitType:
+    """Change a visit type: names, length, modes, who may book it and the
+    resources each part of it needs. Existing bookings keep their holds."""
+    _require_manager(actor)
+    if duration_minutes is None or not 5 <= duration_minutes <= 600:
+        raise DomainError(_("Enter a length from 5 to 600 minutes."), field="duration_minutes")
+    try:
+        chosen_modes = [VisitMode(m).value for m in modes or ()]
+    except ValueError:
+        raise DomainError(_("Choose how the visit takes place."), field="modes") from None
+    if not segments:
+        raise DomainError(_("A visit needs at least one resource."), field="segments")
+    resources = {
+        r.id: r
+        for r in db.session.execute(
+            select(Resource).where(
+                Resource.id.in_([s.resource_id for s in segments] + [day_block_resource_id or 0])
+            )
+        ).scalars()
+    }
+    span = 0
+    for segment in segments:
+        resource = resources.get(segment.resource_id)
+        if resource is None or resource.is_per_day:
+            raise DomainError(_("Choose a room, chair, bed or staff resource."), field="segments")
+        length = segment.duration_minutes or duration_minutes - segment.offset_minutes
+        if segment.offset_minutes < 0 or length <= 0:
+            raise DomainError(_("Each part must start within the visit."), field="segments")
+        if segment.offset_minutes + length > duration_minutes:
+            raise DomainError(_("Each part must end within the visit."), field="segments")
+        if not 1 <= segment.quantity <= 20:
+            raise DomainError(_("Enter a quantity from 1 to 20."), field="segments")
+        span = max(span, segment.offset_minutes + length)
+    if span != duration_minutes:
+        raise DomainError(
+            _("The last part must end when the visit ends (or run until the end)."),
+            field="segments",
+        )
+    if day_block_resource_id is not None:
+        block = resources.get(day_block_resource_id)
+        if block is None or not block.is_per_day:
+            raise DomainError(_("Choose a per-day resource."), field="day_block_resource_id")
+        if not 1 <= day_block_quantity <= 20:
+            raise DomainError(_("Enter a quantity from 1 to 20."), field="day_block_quantity")
+
+    def describe() -> dict:
+        data = audit.snapshot(visit_type, VisitType.AUDITED)
+        data["duration_minutes"] = queries.duration_of(visit_type, settings.values())
+        data["segments"] = [
+            [s.resource_id, s.offset_minutes, s.duration_minutes, s.quantity]
+            for s in visit_type.segments
+        ]
+        return data
+
+    before = describe()
+    if visit_type.duration_setting:
+        if duration_minutes != settings.get(visit_type.duration_setting):
+            try:
+                settings.update_settings(
+                    {visit_type.duration_setting: str(duration_minutes)}, actor=actor
+                )
+            except settings.SettingsInvalid as exc:
+                raise DomainError(
+                    exc.errors.get(visit_type.duration_setting, exc.message),
+                    field="duration_minutes",
+                ) from exc
+    else:
+        visit_type.duration_minutes = duration_minutes
+    visit_type.names = _names(names)
+    visit_type.modes = chosen_modes
+    visit_type.requires_intake_gate = bool(requires_intake_gate)
+    visit_type.is_patient_bookable = bool(is_patient_bookable)
+    visit_type.is_desk_bookable = bool(is_desk_bookable)
+    visit_type.is_active = bool(is_active)
+    visit_type.day_block_resource_id = day_block_resource_id
+    visit_type.day_block_quantity = day_block_quantity if day_block_resource_id else 1
+    visit_type.segments = [
+        VisitTypeSegment(
+            resource_id=s.resource_id,
+            offset_minutes=s.offset_minutes,
+            duration_minutes=s.duration_minutes,
+            quantity=s.quantity,
+        )
+        for s in sorted(segments, key=lambda s: (s.offset_minutes, s.resource_id))
+    ]
+    db.session.flush()
+    old, new = audit.changes(before, describe())
+    if new:
+        audit.record(
+            actor=actor,
+            action="scheduling.visit_type_update",
+            entity=visit_type,
+            before=old,
+            after=new,
+        )
+    return visit_type
+
+
+def closure_span(
+    first: date,
+    last: date | None,
+    from_time: time | None,
+    to_time: time | None,
+    cal: queries.ClinicCalendar,
+) -> tuple[datetime, datetime]:
+    """Whole days ``first`` … ``last`` (both times None), or hours on ``first``."""
+    if from_time is None and to_time is None:
+        last = last or first
+        if last < first:
+            raise DomainError(_("The last day must not be before the first."), field="last_date")
+        return (
+            wall_to_utc(first, time(0), cal.tz, as_end=False),
+            wall_to_utc(last + timedelta(days=1), time(0), cal.tz, as_end=False),
+        )
+    if from_time is None or to_time is None:
+        raise DomainError(_("Give both times, or neither for whole days."), field="from_time")
+    if to_time <= from_time:
+        raise DomainError(_("The closure must end after it starts."), field="to_time")
+    return (
+        wall_to_utc(first, from_time, cal.tz, as_end=False),
+        wall_to_utc(first, to_time, cal.tz, as_end=True),
+    )
+
+
+def add_closure(
+    *,
+    actor: User,
+    start_at: datetime,
+    end_at: datetime,
+    reason: str,
+    now: datetime | None = None,
+) -> tuple[Closure, list[Appointment]]:
+    """Close the clinic from ``start_at`` to ``end_at``. Returns the closure and the
+    booked visits inside it, which staff must move (nothing is moved silently)."""
+    _require_manager(actor)
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason (patients and staff see it)."), field="reason")
+    if len(reason) > 200:
+        raise DomainError(_("Keep the reason under 200 characters."), field="reason")
+    if end_at <= start_at:
+        raise DomainError(_("The closure must end after it starts."), field="to_time")
+    if end_at <= now:
+        raise DomainError(_("The closure is already over."), field="first_date")
+    if end_at - start_at > timedelta(days=MAX_CLOSURE_DAYS):
+        raise DomainError(
+            _("A closure can last at most %(n)s days.", n=MAX_CLOSURE_DAYS), field="last_date"
+        )
+    overlap = db.session.execute(
+        select(func.count())
+        .select_from(Closure)
+        .where(Closure.start_at < end_at, Closure.end_at > start_at)
+    ).scalar_one()
+    if overlap:
+        raise DomainError(_("This overlaps a closure already entered."), field="first_date")
+    closure = Closure(start_at=start_at, end_at=end_at, reason=reason, created_by_id=actor.id)
+    db.session.add(closure)
+    audit.record(
+        actor=actor,
+        action="scheduling.closure_add",
+        entity=closure,
+        after=audit.snapshot(closure, Closure.AUDITED),
+    )
+    return closure, queries.appointments_during(start_at, end_at)
+
+
+def remove_closure(closure: Closure, *, actor: User) -> None:
+    """Reopen: the closure row goes (it is calendar set-up, not a clinical record);
+    the audit trail keeps what it was."""
+    _require_manager(actor)
+    audit.record(
+        actor=actor,
+        action="scheduling.closure_remove",
+        entity=closure,
+        before=audit.snapshot(closure, Closure.AUDITED),
+    )
+    db.session.delete(closure)
+    db.session.flush()

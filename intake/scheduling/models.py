@@ -1,0 +1,338 @@
+"""Scheduling tables: resources, visit types, closures, appointments and the hold ledger.
+
+The hold ledger (DESIGN.md, "No double booking, on any database"): a booking writes
+one ``Hold`` row per seat it occupies, and the unique constraint on
+``(resource_id, unit_start, seat)`` is what prevents two bookings from taking the
+same seat, on SQLite and PostgreSQL alike, with no lock and no check-then-insert
+window. Cancelling deletes the holds and keeps the appointment row.
+
+``Hold.unit_start`` is:
+
+* for unit resources (rooms, chairs, beds, staff): the UTC start of a booking unit
+  on the clinic's grid (``slot_minutes`` from each opening time);
+* for per-day resources (incubator places): the clinic-local midnight of the day
+  the place is held, converted to UTC (``calendar.wall_to_utc(day, 00:00)``). One
+  column and one unique constraint therefore cover both kinds.
+
+Staff: a resource may be a *pool* (``doctor``, ``nurse``) whose *members* are
+individual staff resources (``pool_id`` set, usually capacity 1, linked to a user
+account and with working weekdays). A visit type that needs "a doctor" names the
+pool; the booking holds a seat of one working member. A pool without members
+uses its own capacity.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import get_locale
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake.accounts.models import User
+from intake.core.db import enum_column
+from intake.core.text import N_
+from intake.core.types import utcnow
+from intake.extensions import db
+
+LOCALES = ("en", "zh_Hans", "ja")
+
+
+class ResourceKind(enum.StrEnum):
+    ROOM = "room"
+    CHAIR = "chair"
+    BED = "bed"
+    STAFF = "staff"
+    INCUBATOR = "incubator"
+
+
+RESOURCE_KIND_LABELS = {
+    ResourceKind.ROOM: N_("Room"),
+    ResourceKind.CHAIR: N_("Chair"),
+    ResourceKind.BED: N_("Bed"),
+    ResourceKind.STAFF: N_("Staff"),
+    ResourceKind.INCUBATOR: N_("Incubator"),
+}
+
+
+class VisitMode(enum.StrEnum):
+    IN_PERSON = "in_person"
+    VIDEO = "video"
+
+
+MODE_LABELS = {VisitMode.IN_PERSON: N_("In person"), VisitMode.VIDEO: N_("Video call")}
+
+
+class AppointmentStatus(enum.StrEnum):
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+STATUS_LABELS = {
+    AppointmentStatus.BOOKED: N_("Booked"),
+    AppointmentStatus.ARRIVED: N_("Arrived"),
+    AppointmentStatus.COMPLETED: N_("Completed"),
+    AppointmentStatus.NO_SHOW: N_("Did not come"),
+    AppointmentStatus.CANCELLED: N_("Cancelled"),
+}
+
+#: The appointment's life: which status may follow which.
+TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
+    AppointmentStatus.BOOKED: frozenset(
+        {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED}
+    ),
+    AppointmentStatus.ARRIVED: frozenset(
+        {AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED}
+    ),
+    AppointmentStatus.COMPLETED: frozenset(),
+    AppointmentStatus.NO_SHOW: frozenset(),
+    AppointmentStatus.CANCELLED: frozenset(),
+}
+
+
+def localized(names: dict | None, locale: str | None = None) -> str:
+    """The name in ``locale`` (default: the current one), else English, else any."""
+    names = names or {}
+    if locale is None:
+        locale = str(get_locale() or "en")
+    return names.get(locale) or names.get("en") or next(iter(names.values()), "")
+
+
+def parse_weekdays(text: str | None) -> frozenset[int] | None:
+    """``"0,1,2"`` → {0, 1, 2}; ``None`` or blank means every day."""
+    if not text or not text.strip():
+        return None
+    return frozenset(int(part) for part in text.split(",") if part.strip())
+
+
+def format_weekdays(days) -> str | None:
+    return ",".join(str(d) for d in sorted(set(days))) if days is not None else None
+
+
+class Resource(db.Model):
+    __tablename__ = "resources"
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint(
+            "capacity IS NOT NULL OR capacity_setting IS NOT NULL", name="capacity_given"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[ResourceKind] = mapped_column(enum_column(ResourceKind, "resource_kind"))
+    names: Mapped[dict] = mapped_column(JSON, default=dict)
+    # How many visits it serves at once (places per day for a per-day resource).
+    capacity: Mapped[int | None]
+    # When set, the capacity is this clinic setting (e.g. incubator_places).
+    capacity_setting: Mapped[str | None] = mapped_column(String(64))
+    is_per_day: Mapped[bool] = mapped_column(default=False)
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"), index=True)
+    pool: Mapped[Resource | None] = relationship(remote_side=[id], back_populates="members")
+    members: Mapped[list[Resource]] = relationship(back_populates="pool", order_by="Resource.id")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    user: Mapped[User | None] = relationship()
+    # "0,1,2,3,4" (0 = Monday); None = every day the clinic is open.
+    working_weekdays: Mapped[str | None] = mapped_column(String(20))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    AUDITED = (
+        "code",
+        "kind",
+        "names",
+        "capacity",
+        "capacity_setting",
+        "is_per_day",
+        "pool_id",
+        "user_id",
+        "working_weekdays",
+        "is_active",
+    )
+
+    @property
+    def weekdays(self) -> frozenset[int] | None:
+        return parse_weekdays(self.working_weekdays)
+
+    @property
+    def label(self) -> str:
+        return localized(self.names) or self.code
+
+    def __repr__(self) -> str:
+        return f"<Resource {self.code}>"
+
+
+class VisitType(db.Model):
+    __tablename__ = "visit_types"
+    __table_args__ = (
+        CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes > 0", name="duration_positive"
+        ),
+        CheckConstraint("day_block_quantity > 0", name="day_block_quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    names: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The visit's length; when duration_setting names a clinic setting
+    # (consultation_minutes, collection_minutes) the setting is the length.
+    duration_minutes: Mapped[int | None]
+    duration_setting: Mapped[str | None] = mapped_column(String(64))
+    # Allowed modes, e.g. ["in_person", "video"]; empty = no choice (in person).
+    modes: Mapped[list] = mapped_column(JSON, default=list)
+    requires_intake_gate: Mapped[bool] = mapped_column(default=False)
+    is_patient_bookable: Mapped[bool] = mapped_column(default=False)
+    is_desk_bookable: Mapped[bool] = mapped_column(default=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # A per-day resource held from the visit day through day culture_max_days.
+    day_block_resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"))
+    day_block_resource: Mapped[Resource | None] = relationship()
+    day_block_quantity: Mapped[int] = mapped_column(default=1)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    segments: Mapped[list[VisitTypeSegment]] = relationship(
+        back_populates="visit_type",
+        cascade="all, delete-orphan",
+        order_by="(VisitTypeSegment.offset_minutes, VisitTypeSegment.id)",
+    )
+
+    AUDITED = (
+        "names",
+        "duration_minutes",
+        "modes",
+        "requires_intake_gate",
+        "is_patient_bookable",
+        "is_desk_bookable",
+        "is_active",
+        "day_block_resource_id",
+        "day_block_quantity",
+    )
+
+    @property
+    def label(self) -> str:
+        return localized(self.names) or self.code
+
+    def name_in(self, locale: str) -> str:
+        return localized(self.names, locale) or self.code
+
+    def __repr__(self) -> str:
+        return f"<VisitType {self.code}>"
+
+
+class VisitTypeSegment(db.Model):
+    """The visit uses ``quantity`` of ``resource`` from ``offset_minutes`` for
+    ``duration_minutes`` (None: until the end of the visit)."""
+
+    __tablename__ = "visit_type_segments"
+    __table_args__ = (
+        CheckConstraint("offset_minutes >= 0", name="offset_not_negative"),
+        CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes > 0", name="duration_positive"
+        ),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_types.id"), index=True)
+    visit_type: Mapped[VisitType] = relationship(back_populates="segments")
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    resource: Mapped[Resource] = relationship()
+    offset_minutes: Mapped[int] = mapped_column(default=0)
+    duration_minutes: Mapped[int | None]
+    quantity: Mapped[int] = mapped_column(default=1)
+
+
+class Closure(db.Model):
+    """The clinic is closed from ``start_at`` to ``end_at`` (whole days or hours)."""
+
+    __tablename__ = "closures"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="ends_after_start"),
+        Index("ix_closures_window", "start_at", "end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[User | None] = relationship()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    AUDITED = ("start_at", "end_at", "reason")
+
+
+class Appointment(db.Model):
+    """A booked visit. Never deleted: cancelling keeps the row, its status and reason."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("end_at > start_at", name="ends_after_start"),
+        Index("ix_appointments_patient_start", "patient_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+    visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_types.id"))
+    visit_type: Mapped[VisitType] = relationship()
+    start_at: Mapped[datetime] = mapped_column(index=True)
+    end_at: Mapped[datetime]
+    status: Mapped[AppointmentStatus] = mapped_column(
+        enum_column(AppointmentStatus, "appointment_status"),
+        default=AppointmentStatus.BOOKED,
+        index=True,
+    )
+    mode: Mapped[VisitMode | None] = mapped_column(enum_column(VisitMode, "visit_mode"))
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    booked_by: Mapped[User | None] = relationship(foreign_keys=[booked_by_id])
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    status_changed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None]
+    # Bumped on every change the patient's calendar must follow (.ics SEQUENCE).
+    sequence: Mapped[int] = mapped_column(default=0)
+
+    AUDITED = ("visit_type_id", "start_at", "end_at", "status", "mode", "cancel_reason")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+
+    def __repr__(self) -> str:
+        return f"<Appointment {self.id} {self.status.value}>"
+
+
+class Hold(db.Model):
+    """One seat of one resource in one unit (or one day), taken by an appointment."""
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "unit_start", "seat"),
+        CheckConstraint("seat >= 0", name="seat_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    unit_start: Mapped[datetime]
+    seat: Mapped[int]

@@ -1,0 +1,719 @@
+"""Changing bookings: book, reschedule, cancel, front-desk statuses, reminders.
+(The manager's set-up of resources, visit types and closures is in
+``clinic_setup``.)
+
+Every function applies the rules, writes, leaves an audit row, queues messages
+and flushes; the caller commits (or rolls back on ``DomainError``).
+
+No double booking: ``_take_seats`` writes one ``Hold`` per seat and relies on the
+unique constraint ``(resource_id, unit_start, seat)``. When an insert loses a
+race (``IntegrityError``) it rolls back to a savepoint and tries the next free
+seat; when none is left the booking fails with ``Conflict`` ("This time was just
+taken"). Nothing is checked in Python that the database does not also enforce.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from intake.accounts.models import User
+from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.core import audit, settings
+from intake.core.errors import Conflict, DomainError, NotAllowed
+from intake.core.types import utcnow
+from intake.extensions import db
+from intake.notifications.services import notify
+from intake.scheduling import availability as pure
+from intake.scheduling import ics, queries
+from intake.scheduling.models import (
+    MODE_LABELS,
+    TRANSITIONS,
+    Appointment,
+    AppointmentStatus,
+    Hold,
+    VisitMode,
+    VisitType,
+)
+
+
+class GateClosed(DomainError):
+    """The intake gate does not allow this visit yet; ``missing`` lists why."""
+
+    def __init__(self, message: str, missing: tuple):
+        super().__init__(message, code="gate_closed")
+        self.missing = missing
+
+
+def taken_message() -> str:
+    return _("This time was just taken. Please choose another.")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _now(now: datetime | None) -> datetime:
+    value = now or utcnow()
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value
+
+
+def _aware(start_at: datetime) -> datetime:
+    """The start as a UTC instant (forms send the clinic's offset, e.g. +09:00)."""
+    if not isinstance(start_at, datetime) or start_at.tzinfo is None:
+        raise DomainError(_("Please choose one of the offered start times."), field="start")
+    try:
+        return start_at.astimezone(UTC)
+    except OverflowError:
+        raise DomainError(
+            _("Please choose one of the offered start times."), field="start"
+        ) from None
+
+
+def _is_patient(actor: User | None) -> bool:
+    return actor is not None and actor.role == Role.PATIENT
+
+
+def _require_staff(actor: User | None) -> None:
+    if actor is None or actor.role not in CLINICAL_ROLES:
+        raise NotAllowed(_("Only clinic staff can do this."))
+
+
+def _check_actor_for(patient: User, actor: User | None) -> None:
+    """Patients act for themselves; clinic staff for any patient."""
+    if _is_patient(actor):
+        if actor.id != patient.id:
+            raise NotAllowed(_("You can only book visits for yourself."))
+    else:
+        _require_staff(actor)
+    if patient.role != Role.PATIENT or not patient.is_active:
+        raise DomainError(_("Choose an active patient account."), field="patient")
+
+
+def _snapshot(appointment: Appointment) -> dict:
+    data = audit.snapshot(appointment, Appointment.AUDITED)
+    data["visit_type"] = appointment.visit_type.code
+    return data
+
+
+def _public_url(endpoint: str, **values) -> str:
+    """An absolute link for e-mails, also outside a request (CLI reminders)."""
+    adapter = current_app.url_map.bind("localhost", script_name="/")
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
+
+
+def patient_cutoff(appointment: Appointment, values: dict | None = None) -> datetime:
+    """After this instant the patient can no longer change the visit online."""
+    values = values if values is not None else settings.values()
+    return appointment.start_at - timedelta(hours=values["min_notice_hours"])
+
+
+def patient_can_change(appointment: Appointment, now: datetime) -> bool:
+    return appointment.status == AppointmentStatus.BOOKED and now < patient_cutoff(appointment)
+
+
+def _refusal_error(refusal: pure.Refusal, cal: queries.ClinicCalendar, *, for_patient: bool):
+    messages = {
+        pure.Refusal.HOLIDAY: _("The clinic is closed on that day (public holiday)."),
+        pure.Refusal.OUTSIDE_HOURS: _("That time is outside the clinic's opening hours."),
+        pure.Refusal.NOT_ALIGNED: _("Please choose one of the offered start times."),
+        pure.Refusal.CLOSED: _("The clinic is closed at that time."),
+        pure.Refusal.BEYOND_HORIZON: _(
+            "Visits can be booked up to %(days)s days ahead.", days=cal.horizon_days
+        ),
+    }
+    if refusal == pure.Refusal.FULL:
+        return Conflict(taken_message(), field="start", code=refusal.value)
+    if refusal == pure.Refusal.TOO_SOON:
+        if for_patient:
+            message = _(
+                "Visits must be booked at least %(hours)s hours ahead. For an earlier visit, "
+                "please call the clinic.",
+                hours=cal.min_notice_hours,
+            )
+        else:
+            message = _("That time has already passed.")
+        return DomainError(message, field="start", code=refusal.value)
+    return DomainError(messages[refusal], field="start", code=refusal.value)
+
+
+def _load_plan(code: str, values: dict) -> queries.Plan:
+    plan = queries.load_plan(code, values)
+    if plan is None:
+        raise DomainError(_("There is no such visit type."), field="visit_type")
+    if plan.pure is None:
+        raise DomainError(
+            _("This visit type has no resources set up yet. Please ask the clinic manager."),
+            field="visit_type",
+        )
+    return plan
+
+
+def _check_gate(patient: User, cal: queries.ClinicCalendar, now: datetime) -> None:
+    from intake.eligibility.queries import collection_gate_for
+
+    gate = collection_gate_for(patient, today=cal.today(now))
+    if not gate.allowed:
+        raise GateClosed(
+            _("The collection visit can be booked once everything below is ready."),
+            missing=tuple(gate.missing),
+        )
+
+
+def _mode(visit_type: VisitType, mode: str | VisitMode | None) -> VisitMode | None:
+    allowed = [VisitMode(m) for m in visit_type.modes or ()]
+    if not allowed:
+        if mode not in (None, "", VisitMode.IN_PERSON):
+            raise DomainError(_("Choose how the visit takes place."), field="mode")
+        return None
+    if mode in (None, ""):
+        return allowed[0]
+    try:
+        chosen = VisitMode(mode)
+    except ValueError:
+        chosen = None
+    if chosen not in allowed:
+        raise DomainError(_("Choose how the visit takes place."), field="mode")
+    return chosen
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+@dataclass
+class SeatChooser:
+    """Chooses, for each seat a visit needs, a free ``(resource_id, unit_start, seat)``:
+    a working pool member (the same one across the visit when possible), the
+    same seat number across days for per-day resources."""
+
+    plan: queries.Plan
+    cal: queries.ClinicCalendar
+    taken: set
+
+    def __post_init__(self) -> None:
+        self.used: dict[str, list[int]] = {}
+        self.last_seat: dict[int, int] = {}
+
+    def candidates(self, code: str, key) -> list[tuple[int, datetime, int]]:
+        need = self.plan.needs[code]
+        if need.is_per_day:
+            unit_start, day = self.cal.day_start(key), key
+        else:
+            unit_start, day = key, self.cal.local_date(key)
+        preferred = self.used.get(code, [])
+        seatables = sorted(
+            need.seatables,
+            key=lambda s: (preferred.index(s.id) if s.id in preferred else len(preferred), s.id),
+        )
+        options = []
+        for seatable in seatables:
+            if not need.is_per_day and seatable.weekdays is not None:
+                if day.weekday() not in seatable.weekdays:
+                    continue
+            seats = list(range(seatable.capacity))
+            last = self.last_seat.get(seatable.id)
+            if last in seats:
+                seats.remove(last)
+                seats.insert(0, last)
+            options += [(seatable.id, unit_start, seat) for seat in seats]
+        return options
+
+    def choose(self, code: str, key) -> tuple[int, datetime, int] | None:
+        for option in self.candidates(code, key):
+            if option not in self.taken:
+                self.take(code, option)
+                return option
+        return None
+
+    def take(self, code: str, option: tuple[int, datetime, int]) -> None:
+        self.taken.add(option)
+        used = self.used.setdefault(code, [])
+        if option[0] not in used:
+            used.append(option[0])
+        self.last_seat[option[0]] = option[2]
+
+
+def seats_needed(plan: queries.Plan, cal: queries.ClinicCalendar, start_at: datetime) -> list:
+    return pure.units_for(start_at, plan.pure.segments, cal.unit_minutes) + pure.days_for(
+        cal.local_date(start_at), plan.pure.day_blocks
+    )
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc.orig)
+
+
+def _check_start(
+    plan: queries.Plan,
+    cal: queries.ClinicCalendar,
+    start_at: datetime,
+    now: datetime,
+    *,
+    for_patient: bool,
+    exclude_appointment_id: int | None = None,
+) -> set:
+    """Raise unless ``start_at`` is bookable now; return the seats already taken
+    (a visit being moved: without its own). Reads only, writes nothing."""
+    day = cal.local_date(start_at)
+    end_at = start_at + timedelta(minutes=plan.duration_minutes)
+    closures = queries.load_closures(start_at, end_at)
+    taken = queries.load_taken_seats(plan, cal, day, exclude_appointment_id)
+    counts = queries.hold_counts(
+        plan, cal, day, day, ((rid, unit, 1) for rid, unit, _seat in taken)
+    )
+    refusal = pure.check_start(
+        start_at,
+        plan.pure,
+        tz=cal.tz,
+        hours=cal.hours,
+        closures=closures,
+        holiday_dates=cal.holidays(day, day),
+        unit_minutes=cal.unit_minutes,
+        capacities={code: need.capacity for code, need in plan.needs.items()},
+        holds=counts,
+        now=now,
+        min_notice=cal.min_notice(for_patient=for_patient),
+        horizon=cal.horizon,
+    )
+    if refusal is not None:
+        raise _refusal_error(refusal, cal, for_patient=for_patient)
+    return taken
+
+
+def _take_seats(
+    appointment: Appointment,
+    plan: queries.Plan,
+    cal: queries.ClinicCalendar,
+    start_at: datetime,
+    taken: set,
+) -> None:
+    """Write one hold per seat the visit needs, or raise ``Conflict``. ``taken`` is
+    what ``_check_start`` saw; a seat taken since then is caught by the database."""
+    try:
+        db.session.flush()  # the appointment row first: savepoints need an open transaction
+    except OperationalError as exc:
+        if _is_lock_error(exc):  # SQLite: another writer held the lock past busy_timeout
+            raise Conflict(taken_message(), field="start", code="locked") from exc
+        raise
+    day = cal.local_date(start_at)
+    needed = seats_needed(plan, cal, start_at)
+    chooser = SeatChooser(plan, cal, set(taken))
+    planned = []
+    for code, key in needed:
+        option = chooser.choose(code, key)
+        if option is None:
+            raise Conflict(taken_message(), field="start", code="full")
+        planned.append(option)
+    rows = [
+        {"appointment_id": appointment.id, "resource_id": rid, "unit_start": unit, "seat": seat}
+        for rid, unit, seat in sorted(planned)  # one global order: no deadlock between writers
+    ]
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(Hold), rows)
+        return
+    except IntegrityError:
+        pass  # someone took one of these seats meanwhile: take the holds one by one
+    except OperationalError as exc:
+        if _is_lock_error(exc):
+            raise Conflict(taken_message(), field="start", code="locked") from exc
+        raise
+    chooser = SeatChooser(plan, cal, queries.load_taken_seats(plan, cal, day))
+    for code, key in needed:
+        while True:
+            option = chooser.choose(code, key)
+            if option is None:
+                raise Conflict(taken_message(), field="start", code="taken")
+            rid, unit, seat = option
+            try:
+                with db.session.begin_nested():
+                    db.session.execute(
+                        insert(Hold),
+                        [
+                            {
+                                "appointment_id": appointment.id,
+                                "resource_id": rid,
+                                "unit_start": unit,
+                                "seat": seat,
+                            }
+                        ],
+                    )
+                break
+            except IntegrityError:
+                continue  # this seat went too; the chooser already counts it as taken
+            except OperationalError as exc:
+                if _is_lock_error(exc):
+                    raise Conflict(taken_message(), field="start", code="locked") from exc
+                raise
+
+
+def _release_seats(appointment: Appointment) -> None:
+    db.session.execute(delete(Hold).where(Hold.appointment_id == appointment.id))
+
+
+def _confirm(appointment: Appointment, template: str, **context) -> None:
+    patient = appointment.patient
+    link = _public_url("scheduling.my_visits")
+    notify(
+        patient,
+        template,
+        appointment=appointment,
+        visit_name=appointment.visit_type.name_in(patient.locale),
+        location=ics.clinic_location(),
+        mode_label=MODE_LABELS.get(appointment.mode) if appointment.mode else None,
+        notice_hours=settings.get("min_notice_hours"),
+        link=link,
+        attachment=ics.attachment(appointment, locale=patient.locale, link=link),
+        **context,
+    )
+
+
+# --------------------------------------------------------------------------- bookings
+
+
+def book_visit(
+    patient: User,
+    visit_type_code: str,
+    start_at: datetime,
+    *,
+    actor: User,
+    mode: str | VisitMode | None = None,
+    now: datetime | None = None,
+    send_confirmation: bool = True,
+) -> Appointment:
+    """Book ``visit_type_code`` for ``patient`` at ``start_at`` (UTC-aware).
+
+    Patients book for themselves, visit types open to online booking only, with
+    the minimum notice; clinic staff book for anyone, any time not yet passed.
+    Visit types that require it pass the intake gate first."""
+    now = _now(now)
+    _check_actor_for(patient, actor)
+    start_at = _aware(start_at)
+    values = settings.values()
+    plan = _load_plan(visit_type_code, values)
+    visit_type = plan.visit_type
+    for_patient = _is_patient(actor)
+    if not visit_type.is_active:
+        raise DomainError(_("This visit type is not offered at the moment."), field="visit_type")
+    if for_patient and not visit_type.is_patient_bookable:
+        raise NotAllowed(_("This visit cannot be booked online. Please contact the clinic."))
+    chosen_mode = _mode(visit_type, mode)
+    if start_at < now:
+        raise DomainError(_("That time has already passed."), field="start")
+    cal = queries.clinic_calendar(values)
+    if visit_type.requires_intake_gate:
+        _check_gate(patient, cal, now)
+    if for_patient:
+        existing = queries.upcoming_of_type(patient, visit_type.id, now)
+        if existing is not None:
+            raise DomainError(
+                _(
+                    "You already have this visit booked. Change its time on the My visits "
+                    "page instead."
+                ),
+                code="already_booked",
+            )
+    taken = _check_start(plan, cal, start_at, now, for_patient=for_patient)
+    appointment = Appointment(
+        patient=patient,
+        visit_type=visit_type,
+        start_at=start_at,
+        end_at=start_at + timedelta(minutes=plan.duration_minutes),
+        status=AppointmentStatus.BOOKED,
+        mode=chosen_mode,
+        booked_by=actor,
+        status_changed_at=now,
+    )
+    db.session.add(appointment)
+    _take_seats(appointment, plan, cal, start_at, taken)
+    audit.record(
+        actor=actor,
+        action="scheduling.book",
+        entity=appointment,
+        after=_snapshot(appointment),
+        patient=patient,
+    )
+    if send_confirmation:
+        _confirm(appointment, "visit_booked")
+    db.session.flush()
+    return appointment
+
+
+def record_past_visit(
+    patient: User,
+    visit_type_code: str,
+    start_at: datetime,
+    *,
+    actor: User | None,
+    status: AppointmentStatus,
+    mode: str | VisitMode | None = None,
+    now: datetime | None = None,
+    note: str,
+) -> Appointment:
+    """Enter a visit that already took place (data import, demo history), through
+    the same hold ledger so it can never overbook. Only for starts in the past:
+    it skips the booking-window and intake checks that apply to new bookings."""
+    now = _now(now)
+    if actor is not None:
+        _require_staff(actor)
+    if patient.role != Role.PATIENT:
+        raise DomainError(_("Choose an active patient account."), field="patient")
+    start_at = _aware(start_at)
+    if start_at >= now:
+        raise DomainError(_("Only visits that already took place can be recorded."))
+    values = settings.values()
+    plan = _load_plan(visit_type_code, values)
+    cal = queries.clinic_calendar(values)
+    # Checked as of just before the visit, by staff (no notice), like the original booking.
+    taken = _check_start(plan, cal, start_at, start_at - timedelta(minutes=1), for_patient=False)
+    appointment = Appointment(
+        patient=patient,
+        visit_type=plan.visit_type,
+        start_at=start_at,
+        end_at=start_at + timedelta(minutes=plan.duration_minutes),
+        status=status,
+        mode=_mode(plan.visit_type, mode),
+        booked_by=actor,
+        status_changed_at=start_at,
+        created_at=start_at - timedelta(days=7),
+    )
+    if status == AppointmentStatus.CANCELLED:
+        appointment.cancelled_at = start_at - timedelta(days=3)
+        appointment.cancel_reason = note
+    db.session.add(appointment)
+    _take_seats(appointment, plan, cal, start_at, taken)
+    if status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+        _release_seats(appointment)
+    audit.record(
+        actor=actor,
+        action="scheduling.record",
+        entity=appointment,
+        after=_snapshot(appointment),
+        patient=patient,
+        note=note,
+    )
+    return appointment
+
+
+def _check_change_allowed(appointment: Appointment, actor: User, now: datetime) -> bool:
+    """Returns whether the actor is the patient; raises when they may not change it."""
+    if _is_patient(actor):
+        if appointment.patient_id != actor.id:
+            raise NotAllowed(_("This is not your visit."))
+        if appointment.status != AppointmentStatus.BOOKED:
+            raise DomainError(_("This visit can no longer be changed."))
+        if now >= patient_cutoff(appointment):
+            raise DomainError(
+                _(
+                    "Your visit is less than %(hours)s hours away, so it can no longer be "
+                    "changed online. Please call the clinic.",
+                    hours=settings.get("min_notice_hours"),
+                ),
+                code="past_cutoff",
+            )
+        return True
+    _require_staff(actor)
+    return False
+
+
+def reschedule_visit(
+    appointment: Appointment,
+    start_at: datetime,
+    *,
+    actor: User,
+    mode: str | VisitMode | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move a booked visit to ``start_at``: its old seats are released and new ones
+    taken in the same transaction, so it keeps its old time if the new one fails."""
+    now = _now(now)
+    start_at = _aware(start_at)
+    by_patient = _check_change_allowed(appointment, actor, now)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise DomainError(_("Only a booked visit can be moved."))
+    if start_at < now:
+        raise DomainError(_("That time has already passed."), field="start")
+    values = settings.values()
+    plan = _load_plan(appointment.visit_type.code, values)
+    chosen_mode = _mode(plan.visit_type, mode if mode not in (None, "") else appointment.mode)
+    if start_at == appointment.start_at and chosen_mode == appointment.mode:
+        raise DomainError(_("The visit is already at this time."), field="start")
+    cal = queries.clinic_calendar(values)
+    if plan.visit_type.requires_intake_gate:
+        _check_gate(appointment.patient, cal, now)
+    taken = _check_start(
+        plan, cal, start_at, now, for_patient=by_patient, exclude_appointment_id=appointment.id
+    )
+    before = _snapshot(appointment)
+    previous_start = appointment.start_at
+    _release_seats(appointment)
+    _take_seats(appointment, plan, cal, start_at, taken)
+    appointment.start_at = start_at
+    appointment.end_at = start_at + timedelta(minutes=plan.duration_minutes)
+    appointment.mode = chosen_mode
+    appointment.reminded_at = None  # the new time earns its own reminder
+    appointment.sequence += 1
+    old, new = audit.changes(before, _snapshot(appointment))
+    audit.record(
+        actor=actor,
+        action="scheduling.reschedule",
+        entity=appointment,
+        before=old,
+        after=new,
+        patient=appointment.patient,
+    )
+    _confirm(appointment, "visit_rescheduled", previous_start=previous_start)
+    db.session.flush()
+    return appointment
+
+
+def cancel_visit(
+    appointment: Appointment,
+    *,
+    actor: User,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Cancel: the seats are freed, the appointment row stays with its reason.
+    Patients until the notice cut-off; clinic staff at any time, with a reason."""
+    now = _now(now)
+    by_patient = _check_change_allowed(appointment, actor, now)
+    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
+        raise DomainError(_("This visit is already closed."))
+    reason = (reason or "").strip()
+    if not by_patient and not reason:
+        raise DomainError(_("Give the reason for cancelling."), field="reason")
+    if len(reason) > 500:
+        raise DomainError(_("Keep the reason under 500 characters."), field="reason")
+    before = _snapshot(appointment)
+    _release_seats(appointment)
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.status_changed_at = now
+    appointment.cancelled_at = now
+    appointment.cancelled_by_id = actor.id
+    appointment.cancel_reason = reason or None
+    appointment.sequence += 1
+    old, new = audit.changes(before, _snapshot(appointment))
+    audit.record(
+        actor=actor,
+        action="scheduling.cancel",
+        entity=appointment,
+        before=old,
+        after=new,
+        patient=appointment.patient,
+    )
+    _confirm(appointment, "visit_cancelled", by_clinic=not by_patient)
+    db.session.flush()
+    return appointment
+
+
+def _transition(
+    appointment: Appointment,
+    new_status: AppointmentStatus,
+    *,
+    actor: User,
+    action: str,
+    now: datetime,
+) -> Appointment:
+    _require_staff(actor)
+    if new_status not in TRANSITIONS[appointment.status]:
+        raise DomainError(_("This visit cannot change to that status now."), code="transition")
+    before = _snapshot(appointment)
+    appointment.status = new_status
+    appointment.status_changed_at = now
+    audit.record(
+        actor=actor,
+        action=action,
+        entity=appointment,
+        before={"status": before["status"]},
+        after={"status": new_status.value},
+        patient=appointment.patient,
+    )
+    db.session.flush()
+    return appointment
+
+
+def mark_arrived(appointment: Appointment, *, actor: User, now: datetime | None = None):
+    """The patient is at the front desk (on the day of the visit)."""
+    now = _now(now)
+    cal = queries.clinic_calendar()
+    if cal.local_date(appointment.start_at) != cal.today(now):
+        raise DomainError(_("A patient can be checked in only on the day of the visit."))
+    return _transition(
+        appointment, AppointmentStatus.ARRIVED, actor=actor, action="scheduling.arrive", now=now
+    )
+
+
+def mark_no_show(appointment: Appointment, *, actor: User, now: datetime | None = None):
+    """The patient did not come: the visit's seats (and incubator place) are freed."""
+    now = _now(now)
+    if now < appointment.start_at:
+        raise DomainError(_("A visit can be marked as missed only after its start time."))
+    result = _transition(
+        appointment, AppointmentStatus.NO_SHOW, actor=actor, action="scheduling.no_show", now=now
+    )
+    _release_seats(appointment)
+    return result
+
+
+def mark_completed(appointment: Appointment, *, actor: User, now: datetime | None = None):
+    return _transition(
+        appointment,
+        AppointmentStatus.COMPLETED,
+        actor=actor,
+        action="scheduling.complete",
+        now=_now(now),
+    )
+
+
+def send_reminders(*, now: datetime | None = None, lead: timedelta = timedelta(hours=24)) -> int:
+    """Queue one reminder for each booked visit starting within ``lead`` of ``now``.
+    Each appointment is claimed with a conditional update first, so two runs at
+    once never remind the same visit twice. Returns how many were queued."""
+    now = _now(now)
+    due = (
+        db.session.execute(
+            select(Appointment)
+            .where(
+                Appointment.status == AppointmentStatus.BOOKED,
+                Appointment.reminded_at.is_(None),
+                Appointment.start_at > now,
+                Appointment.start_at <= now + lead,
+            )
+            .options(joinedload(Appointment.patient), joinedload(Appointment.visit_type))
+            .order_by(Appointment.start_at)
+        )
+        .scalars()
+        .all()
+    )
+    queued = 0
+    for appointment in due:
+        claimed = db.session.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment.id, Appointment.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            continue
+        set_committed_value(appointment, "reminded_at", now)
+        audit.record(
+            actor=None,
+            action="scheduling.remind",
+            entity=appointment,
+            after={"reminded_at": now},
+            patient=appointment.patient,
+        )
+        _confirm(appointment, "visit_reminder")
+        queued += 1
+    db.session.flush()
+    return queued
