@@ -56,3 +56,16 @@ def register(app) -> None:
 
         sent, failed = send_pending(current_app.config, echo=click.echo, limit=limit)
         click.echo(f"Sent {sent}, failed {failed}.")
+
+    @app.cli.group("scheduling")
+    def scheduling():
+        """Bookings."""
+
+    @scheduling.command("remind")
+    def remind():
+        """Queue a reminder for each visit in the next 24 hours, once each (run hourly)."""
+        from intake.scheduling.services import send_reminders
+
+        queued = send_reminders()
+        db.session.commit()
+        click.echo(f"Queued {queued} reminder(s); `flask notifications send` delivers them.")

@@ -7,7 +7,9 @@ from datetime import date
 from intake.accounts import services as accounts
 from intake.accounts.roles import Role
 from intake.core import settings
+from intake.eligibility.demo import seed_eligibility
 from intake.extensions import db
+from intake.scheduling.demo import seed_scheduling
 
 # Demo passwords are published in the README; never use them for real data.
 DEMO_STAFF = (
@@ -69,6 +71,8 @@ def seed() -> list[str]:
                 locale=locale,
             )
             lines.append(f"{'patient':<12} {email:<28} {PATIENT_PASSWORD}")
+    lines.extend(seed_eligibility())
+    lines.extend(seed_scheduling(password=PATIENT_PASSWORD))
     db.session.commit()
     lines.append("demo data ready" if lines else "demo data already present")
     return lines

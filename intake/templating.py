@@ -59,13 +59,30 @@ def fmt_date(value: date | None) -> str:
 
 
 NAV = {
-    Role.PATIENT: (("patients.home", N_("My page")), ("notifications.inbox", N_("Messages"))),
-    Role.COORDINATOR: (("patients.staff_home", N_("Patients")),),
-    Role.DOCTOR: (("patients.staff_home", N_("Patients")),),
+    Role.PATIENT: (
+        ("patients.home", N_("My page")),
+        ("eligibility.journey", N_("My journey")),
+        ("scheduling.my_visits", N_("My visits")),
+        ("notifications.inbox", N_("Messages")),
+    ),
+    Role.COORDINATOR: (
+        ("scheduling.desk", N_("Day list")),
+        ("patients.staff_home", N_("Patients")),
+        ("eligibility.review_queue", N_("Review queue")),
+    ),
+    Role.DOCTOR: (
+        ("scheduling.desk", N_("Day list")),
+        ("patients.staff_home", N_("Patients")),
+        ("eligibility.review_queue", N_("Review queue")),
+    ),
     Role.LAB: (("manager.lab_home", N_("Lab")),),
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
         ("patients.staff_home", N_("Patients")),
+        ("eligibility.review_queue", N_("Review queue")),
+        ("eligibility.indications", N_("Indications")),
+        ("scheduling.desk", N_("Day list")),
+        ("scheduling.resources", N_("Resources")),
         ("manager.settings_page", N_("Settings")),
         ("manager.audit_log", N_("Audit trail")),
     ),
@@ -74,8 +91,8 @@ NAV = {
 
 
 def navigation() -> list[tuple[str, str]]:
-    if not current_user.is_authenticated:
-        return []
+    if not current_user.is_authenticated or current_user.is_password_temporary:
+        return []  # nothing else is reachable until the initial password is changed
     return [(endpoint, _(label)) for endpoint, label in NAV[current_user.role]]
 
 

@@ -122,3 +122,30 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", before)
 
     return counter
+
+
+@pytest.fixture
+def make_approved_patient(make_user):
+    """A patient who may book the collection visit: submitted questionnaire,
+    a doctor's approval, a complete, valid and acceptable infectious panel
+    (taken 7 days before today in the clinic) and signed treatment and
+    cross-border consents, all made through the intake services. Keyword
+    arguments override the patient's User fields (``password`` too)."""
+    from intake.eligibility.demo import make_ready_to_book
+
+    def make(**user_overrides):
+        password = user_overrides.get("password", PASSWORD)
+        patient = make_user(Role.PATIENT, **user_overrides)
+        doctor = make_user(Role.DOCTOR)
+        coordinator = make_user(Role.COORDINATOR)
+        make_ready_to_book(
+            patient,
+            doctor=doctor,
+            doctor_password=PASSWORD,
+            coordinator=coordinator,
+            password=password,
+        )
+        db.session.commit()
+        return patient
+
+    return make
