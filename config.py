@@ -14,6 +14,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "Asia/Tokyo")
     CLINIC_NAME = os.environ.get("CLINIC_NAME", "Sakura Regenerative Clinic")
+    # Shown in the footer and calendar files when set ("please call the clinic").
+    CLINIC_PHONE = os.environ.get("CLINIC_PHONE")
+    CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS")
 
     LANGUAGES = ("en", "zh_Hans", "ja")
     BABEL_DEFAULT_LOCALE = "en"

@@ -109,6 +109,7 @@ def register(app) -> None:
             "current_locale": lambda: str(get_locale()),
             "role_label": lambda role: _(ROLE_LABELS[role]),
             "clinic_name": current_app.config["CLINIC_NAME"],
+            "clinic_phone": current_app.config.get("CLINIC_PHONE"),
             "clinic_timezone": current_app.config["CLINIC_TIMEZONE"],
             "password_min_length": lambda: settings.get("password_min_length"),
         }

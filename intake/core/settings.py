@@ -13,6 +13,17 @@ from intake.core.settings_schema import BY_KEY, DEFINITIONS, SettingValueError, 
 from intake.extensions import db
 
 
+# Domains register checks that depend on their own data, e.g. scheduling
+# refuses a new booking unit while visits are booked on the current grid.
+# A guard gets (current values, new values) and returns {key: message}.
+_change_guards: list = []
+
+
+def change_guard(fn):
+    _change_guards.append(fn)
+    return fn
+
+
 def raw_values() -> dict[str, str]:
     stored = dict(db.session.execute(select(Setting.key, Setting.value)).all())
     return {d.key: stored.get(d.key, d.default) for d in DEFINITIONS}
@@ -64,6 +75,9 @@ def update_settings(raw: dict[str, str], *, actor) -> list[str]:
     if not errors:
         for key, message, n in cross_check(parsed):
             errors[key] = _(message, n=n)
+    if not errors:
+        for guard in _change_guards:
+            errors.update(guard(values(), parsed))
     if errors:
         raise SettingsInvalid(errors)
     stored = {s.key: s for s in db.session.execute(select(Setting)).scalars()}

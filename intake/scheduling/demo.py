@@ -345,12 +345,11 @@ def _seed_bookings(lines: list[str], cal: queries.ClinicCalendar, password: str)
             )
             booked_patients.add(patient.id)
             upcoming += 1
-    # The demo patients: a consultation each for two of them (they get the
-    # confirmation), and a collection for anyone the intake gate already allows.
-    for email, mode, days_ahead in (
-        ("li.wei@demo.clinic", VisitMode.IN_PERSON, 5),
-        ("smith@demo.clinic", VisitMode.VIDEO, 8),
-    ):
+    # The named demo patients: 李伟 (awaiting review) has her consultation
+    # booked; Anna Smith (approved, ready) is left to book her collection
+    # herself, so a visitor can try the booking pages. Generated patients that
+    # pass the intake gate get a collection.
+    for email, mode, days_ahead in (("li.wei@demo.clinic", VisitMode.IN_PERSON, 5),):
         patient = demo.get(email)
         if patient is None:
             continue
@@ -361,7 +360,7 @@ def _seed_bookings(lines: list[str], cal: queries.ClinicCalendar, password: str)
                 patient, "consultation", start, actor=coordinator, mode=mode, now=now
             )
             upcoming += 1
-    for patient in [*demo.values(), *extra]:
+    for patient in extra:
         day = _next_open_weekday(cal, today + timedelta(days=21))
         start = _pick(rng, free_on("collection", day, now))
         if start is None:

@@ -717,3 +717,22 @@ def send_reminders(*, now: datetime | None = None, lead: timedelta = timedelta(h
         queued += 1
     db.session.flush()
     return queued
+
+
+@settings.change_guard
+def _booking_unit_is_fixed_while_visits_are_booked(current: dict, new: dict) -> dict[str, str]:
+    """Holds are keyed by unit start: a new unit length would let bookings on
+    the old and the new grid overlap without meeting the unique constraint."""
+    if current["slot_minutes"] == new["slot_minutes"]:
+        return {}
+    booked_ahead = db.session.execute(
+        select(Hold.id).where(Hold.unit_start >= utcnow()).limit(1)
+    ).first()
+    if booked_ahead is None:
+        return {}
+    return {
+        "slot_minutes": _(
+            "Visits are booked on the current booking unit. Change it when no future "
+            "visit is booked."
+        )
+    }

@@ -79,3 +79,9 @@ def test_assets_are_local(client):
     assert "cdn" not in body.lower() and "http://" not in body.replace("http://localhost", "")
     with client.get("/bootstrap/static/css/bootstrap.min.css") as r:
         assert r.status_code == 200
+
+
+def test_clinic_phone_in_footer_when_configured(app, client):
+    app.config["CLINIC_PHONE"] = "+81 3 1234 5678"
+    with client.get("/login") as r:
+        assert 'href="tel:+81312345678"' in r.get_data(as_text=True)

@@ -304,3 +304,17 @@ def test_booking_time_is_now_by_default(clinic, coordinator, make_user):
         actor=coordinator,
     )
     assert abs(appointment.status_changed_at - utcnow()) < timedelta(minutes=1)
+
+
+def test_booking_unit_cannot_change_while_visits_are_booked(
+    clinic, client, login_as, make_approved_patient
+):
+    from intake.core.models import Setting
+
+    patient = make_approved_patient()
+    services.book_visit(patient, "consultation", clinic.at(clinic.day(), "10:00"), actor=patient)
+    db.session.commit()
+    login_as(Role.MANAGER)
+    with client.post("/manager/settings", data=settings.raw_values() | {"slot_minutes": "30"}) as r:
+        assert "Visits are booked on the current booking unit." in r.get_data(as_text=True)
+    assert db.session.get(Setting, "slot_minutes").value == "15"

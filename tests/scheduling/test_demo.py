@@ -1,6 +1,8 @@
 """`flask seed-demo` adds the clinic's resources, visit types, closures and some
 weeks of bookings, all through the ledger, and adds nothing the second time."""
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from intake.extensions import db
@@ -50,7 +52,8 @@ def test_seed_demo_twice(runner):
         resource = resources[resource_id]
         limit = resource.capacity if resource.capacity_setting is None else 40
         assert top_seat < limit, resource.code
-    # The approved demo patient (Anna Smith) has her collection booked.
+    # The approved demo patient (Anna Smith) is left to book her collection
+    # herself: the gate is open and nothing is booked for her yet.
     collection = (
         db.session.execute(
             select(Appointment)
@@ -60,7 +63,12 @@ def test_seed_demo_twice(runner):
         .scalars()
         .all()
     )
-    assert [a.patient.email for a in collection] == ["smith@demo.clinic"]
+    assert [a.patient.email for a in collection] == []
+    from intake.accounts.services import find_by_email
+    from intake.eligibility.queries import collection_gate_for
+
+    smith = find_by_email("smith@demo.clinic")
+    assert collection_gate_for(smith, today=date.today()).allowed
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "scheduling:" not in again.output
