@@ -12,7 +12,6 @@ from intake.core.models import Setting
 from intake.core.settings_schema import BY_KEY, DEFINITIONS, SettingValueError, cross_check, parse
 from intake.extensions import db
 
-
 # Domains register checks that depend on their own data, e.g. scheduling
 # refuses a new booking unit while visits are booked on the current grid.
 # A guard gets (current values, new values) and returns {key: message}.
