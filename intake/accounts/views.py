@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -33,6 +31,7 @@ from intake.accounts.models import User
 from intake.accounts.roles import HOME_ENDPOINT, Role
 from intake.core.access import role_required
 from intake.core.errors import DomainError
+from intake.core.web import safe_next, show_domain_error
 from intake.errors import error_page
 from intake.extensions import db, limiter, login_manager
 
@@ -56,24 +55,6 @@ login_manager.login_message = None
 
 def home_url(user: User) -> str:
     return url_for(HOME_ENDPOINT[user.role])
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
-def _show_domain_error(form, exc: DomainError) -> None:
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 @bp.get("/")
@@ -103,7 +84,7 @@ def login():
             session.pop("lang", None)
             services.record_login(user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or home_url(user))
+            return redirect(safe_next(request.args.get("next")) or home_url(user))
     return render_template("accounts/login.html", form=form)
 
 
@@ -139,7 +120,7 @@ def register():
                 locale=form.locale.data,
             )
         except DomainError as exc:
-            _show_domain_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             login_user(user)
@@ -177,7 +158,7 @@ def reset_password(token: str):
             if exc.field is None:  # the token went stale while the form was open
                 db.session.rollback()
                 return error_page(410, exc.message)
-            _show_domain_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your password was changed. Please log in."), "success")
@@ -195,7 +176,7 @@ def change_password():
                 current_user, current=form.current_password.data, new=form.password.data
             )
         except DomainError as exc:
-            _show_domain_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             login_user(current_user._get_current_object())  # the nonce changed with the password
@@ -212,7 +193,7 @@ def set_language():
         if current_user.is_authenticated:
             services.set_locale(current_user, form.locale.data)
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("accounts.index"))
 
 
 @bp.get("/admin/users")
@@ -241,7 +222,7 @@ def user_create():
                 locale=form.locale.data,
             )
         except DomainError as exc:
-            _show_domain_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Account created for %(name)s.", name=user.full_name), "success")
@@ -269,7 +250,7 @@ def user_edit(user_id: int):
         try:
             services.update_user(user, actor=current_user, **fields)
         except DomainError as exc:
-            _show_domain_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Saved."), "success")

@@ -29,6 +29,7 @@ from intake.core import settings
 from intake.core.access import can_view_patient, require, role_required
 from intake.core.errors import DomainError, NotAllowed
 from intake.core.types import utcnow
+from intake.core.web import show_domain_error
 from intake.eligibility import queries, services
 from intake.eligibility.forms import (
     ConsentPublishForm,
@@ -116,15 +117,6 @@ def book_url() -> str | None:
     if "scheduling.book" in current_app.view_functions:
         return url_for("scheduling.book", visit_type="collection")
     return None
-
-
-def _field_error(form, exc: DomainError) -> None:
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 def _patient_or_404(patient_id: int) -> User:
@@ -463,7 +455,7 @@ def consent_sign(kind: str):
                     ip_address=request.remote_addr,
                 )
             except DomainError as exc:
-                _field_error(form, exc)
+                show_domain_error(form, exc)
             else:
                 db.session.commit()
                 flash(
@@ -500,7 +492,7 @@ def consent_withdraw(kind: str):
                 current_user, consent_kind, actor=current_user, reason=form.reason.data
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your consent is withdrawn. Nothing further will be booked."), "info")
@@ -661,7 +653,7 @@ def review_notes(questionnaire_id: int):
                 planned_route=form.planned_route.data or None,
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Notes saved."), "success")
@@ -680,7 +672,7 @@ def review_order_panel(questionnaire_id: int):
                 record, actor=current_user, items=form.items.data, note=form.note.data
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("The infectious panel is ordered. The patient has been told."), "success")
@@ -705,7 +697,7 @@ def review_decide(questionnaire_id: int):
                 override_reason=form.override_reason.data,
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your decision is signed and the patient has been told."), "success")
@@ -738,7 +730,7 @@ def staff_withdraw(patient_id: int):
                     patient, kind, actor=current_user, reason=form.reason.data
                 )
             except DomainError as exc:
-                _field_error(form, exc)
+                show_domain_error(form, exc)
             else:
                 db.session.commit()
                 flash(_("The withdrawal is recorded; the patient's journey has stopped."), "info")
@@ -779,7 +771,7 @@ def panel(patient_id: int):
                     note=form.note.data,
                 )
             except DomainError as exc:
-                _field_error(form, exc)
+                show_domain_error(form, exc)
             else:
                 db.session.commit()
                 flash(_("Result saved."), "success")
@@ -833,7 +825,7 @@ def indications():
                 sort_order=form.sort_order.data,
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Indication added."), "success")
@@ -863,7 +855,7 @@ def indication_edit(indication_id: int):
                 sort_order=form.sort_order.data,
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -894,7 +886,7 @@ def consent_documents():
                     body=form.body.data,
                 )
             except DomainError as exc:
-                _field_error(form, exc)
+                show_domain_error(form, exc)
             else:
                 db.session.commit()
                 flash(_("Version %(n)s is published.", n=document.version), "success")

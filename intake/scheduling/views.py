@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 
 from babel.dates import format_skeleton
 from flask import (
@@ -35,6 +34,7 @@ from intake.core.access import require, role_required
 from intake.core.errors import DomainError
 from intake.core.text import N_
 from intake.core.types import utcnow
+from intake.core.web import safe_next, show_domain_error
 from intake.errors import error_page
 from intake.extensions import db, limiter
 from intake.scheduling import clinic_setup, ics, queries, services
@@ -117,15 +117,6 @@ def time_label(instant: datetime) -> str:
 
 def zone_label(cal: queries.ClinicCalendar, instant: datetime) -> str:
     return f"{instant.astimezone(cal.tz).tzname()}, {cal.tz.key}"
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _mode_choices(form: BookForm, visit_type: VisitType, current: VisitMode | None = None):
@@ -538,7 +529,7 @@ def desk_status(appointment_id: int):
         db.session.commit()
         flash(_(message, name=appointment.patient.full_name), "success")
     day = queries.clinic_calendar().local_date(appointment.start_at).isoformat()
-    return redirect(_safe_next(form.next.data) or url_for("scheduling.desk", day=day))
+    return redirect(safe_next(form.next.data) or url_for("scheduling.desk", day=day))
 
 
 @bp.post("/desk/visits/<int:appointment_id>/cancel")
@@ -719,15 +710,6 @@ def _save_resource_from(form: ResourceForm, resource: Resource | None) -> Resour
     )
 
 
-def _field_error(form, exc: DomainError) -> None:
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
-
-
 @bp.get("/scheduling/resources")
 @role_required(Role.MANAGER)
 def resources():
@@ -752,7 +734,7 @@ def resource_new():
         try:
             resource = _save_resource_from(form, None)
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Added %(name)s.", name=resource.label), "success")
@@ -798,7 +780,7 @@ def resource_edit(resource_id: int):
                 is_active=form.is_active.data,
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -898,7 +880,7 @@ def visit_type_edit(visit_type_id: int):
                 day_block_quantity=form.day_block_quantity.data or 1,
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Saved. New bookings use these settings."), "success")
@@ -929,7 +911,7 @@ def closures():
                 actor=current_user, start_at=start_at, end_at=end_at, reason=form.reason.data
             )
         except DomainError as exc:
-            _field_error(form, exc)
+            show_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("Closure added: %(reason)s.", reason=closure.reason), "success")
