@@ -1,0 +1,275 @@
+"""The doctor's review: notes, re-assessment and the signed decision."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from intake.accounts.models import User
+from intake.accounts.roles import Role
+from intake.core import audit, settings
+from intake.core.errors import DomainError
+from intake.core.types import utcnow
+from intake.eligibility import queries
+from intake.eligibility.models import Decision, Outcome, Questionnaire, QuestionnaireStatus, Review
+from intake.eligibility.services._common import (
+    _check_password,
+    _clean_text,
+    _require_role,
+    clinic_today,
+    link,
+    reason_texts,
+)
+from intake.eligibility.services.questionnaire import _assess
+from intake.eligibility.services.reference import _indication, route_label
+from intake.extensions import db
+from intake.notifications.services import notify
+
+# --------------------------------------------------------------------------- doctor review
+
+
+def _require_doctor(actor: User) -> None:
+    _require_role(actor, Role.DOCTOR, message=_("Only a doctor can review eligibility."))
+
+
+def _require_submitted(questionnaire: Questionnaire) -> None:
+    if questionnaire.status != QuestionnaireStatus.SUBMITTED:
+        raise DomainError(_("This questionnaire is not waiting for a review any more."))
+
+
+def open_review(questionnaire: Questionnaire, *, actor: User) -> Review:
+    review = next((r for r in queries.latest_reviews(questionnaire.id) if r.decision is None), None)
+    if review is None:
+        review = Review(
+            questionnaire=questionnaire, patient_id=questionnaire.patient_id, doctor_id=actor.id
+        )
+        db.session.add(review)
+    return review
+
+
+def save_review_notes(
+    questionnaire: Questionnaire,
+    *,
+    actor: User,
+    history_notes: str | None,
+    consultation_date: date | None,
+    indication_code: str | None,
+    planned_route: str | None,
+) -> Review:
+    """The doctor's consultation notes, indication and planned route. A new
+    consultation date re-runs the rules (age is taken on that day)."""
+    _require_doctor(actor)
+    _require_submitted(questionnaire)
+    notes = _clean_text(history_notes, field="history_notes", required=False, limit=20000)
+    indication = _indication(indication_code)
+    if indication_code and (indication is None or not indication.is_active):
+        raise DomainError(_("Choose one of the clinic's indications."), field="indication_code")
+    if planned_route:
+        if indication is None:
+            raise DomainError(_("Choose the indication first."), field="planned_route")
+        if planned_route not in indication.routes:
+            lang = actor.locale
+            allowed = ", ".join(route_label(code, lang) for code in indication.routes)
+            raise DomainError(
+                _(
+                    "For %(indication)s the clinic's plan allows: %(routes)s.",
+                    indication=indication.label(lang),
+                    routes=allowed,
+                ),
+                field="planned_route",
+            )
+    if consultation_date is not None:
+        submitted_day = questionnaire.submitted_at.date() if questionnaire.submitted_at else None
+        horizon = clinic_today() + timedelta(days=settings.get("horizon_days"))
+        if (submitted_day and consultation_date < submitted_day - timedelta(days=1)) or (
+            consultation_date > horizon
+        ):
+            raise DomainError(
+                _(
+                    "Enter the day of the consultation: not before the answers were sent and "
+                    "within the booking horizon."
+                ),
+                field="consultation_date",
+            )
+    review = open_review(questionnaire, actor=actor)
+    before = audit.snapshot(review, Review.NOTES) if review.id else {}
+    review.history_notes = notes
+    review.consultation_date = consultation_date
+    review.indication_code = indication.code if indication else None
+    review.planned_route = planned_route or None
+    review.doctor_id = actor.id
+    db.session.flush()
+    old, new = audit.changes(before, audit.snapshot(review, Review.NOTES))
+    if new or not before:
+        audit.record(
+            actor=actor,
+            action="eligibility.review_notes",
+            entity=review,
+            before=old,
+            after=new,
+            patient=questionnaire.patient,
+        )
+    if consultation_date is not None and consultation_date != questionnaire.consultation_date:
+        assessed = audit.snapshot(questionnaire, ("outcome", "consultation_date", "assessed_age"))
+        _assess(questionnaire, questionnaire.patient, consultation_date)
+        audit.record(
+            actor=actor,
+            action="eligibility.reassess",
+            entity=questionnaire,
+            before=assessed,
+            after={
+                **audit.snapshot(questionnaire, ("outcome", "consultation_date", "assessed_age")),
+                "reasons": [r["code"] for r in questionnaire.reasons],
+            },
+            patient=questionnaire.patient,
+        )
+    db.session.flush()
+    return review
+
+
+def review_meaning(
+    decision: Decision, *, doctor: User, patient: User, indication: str = "", route: str = ""
+) -> str:
+    """What the doctor's signature means, in the language they sign in."""
+    if decision == Decision.APPROVED:
+        return _(
+            "I, %(doctor)s, approve %(patient)s as eligible for treatment with their own "
+            "adipose-derived stem cells for %(indication)s, by %(route)s.",
+            doctor=doctor.full_name,
+            patient=patient.full_name,
+            indication=indication,
+            route=route,
+        )
+    if decision == Decision.DECLINED:
+        return _(
+            "I, %(doctor)s, decline the treatment for %(patient)s for the reason given.",
+            doctor=doctor.full_name,
+            patient=patient.full_name,
+        )
+    return _(
+        "I, %(doctor)s, ask %(patient)s for more information before deciding.",
+        doctor=doctor.full_name,
+        patient=patient.full_name,
+    )
+
+
+def decide_review(
+    questionnaire: Questionnaire,
+    *,
+    actor: User,
+    decision: Decision,
+    reason: str,
+    password: str,
+    override_reason: str | None = None,
+) -> Review:
+    """Approve, decline or ask for more information, signed with the doctor's
+    password. Approving against the rules' ``ineligible`` or ``needs_review``
+    is an override and needs a written reason."""
+    _require_doctor(actor)
+    _require_submitted(questionnaire)
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        raise DomainError(_("Choose a decision."), field="decision") from None
+    reason_text = _clean_text(reason, field="reason", required=True)
+    review = open_review(questionnaire, actor=actor)
+    patient = questionnaire.patient
+    is_override = decision == Decision.APPROVED and questionnaire.outcome in (
+        Outcome.INELIGIBLE,
+        Outcome.NEEDS_REVIEW,
+    )
+    override_text = _clean_text(override_reason, field="override_reason", required=False)
+    if is_override and not override_text:
+        raise DomainError(
+            _(
+                "The rules found this patient %(outcome)s. To approve anyway, write why.",
+                outcome=outcome_label(questionnaire.outcome),
+            ),
+            field="override_reason",
+        )
+    indication = _indication(review.indication_code)
+    if decision == Decision.APPROVED and (indication is None or not review.planned_route):
+        raise DomainError(
+            _("Record the indication and the planned route in the notes before approving."),
+            field="decision",
+        )
+    _check_password(actor, password)
+    lang = actor.locale
+    before = audit.snapshot(review, Review.AUDITED) if review.id else {}
+    review.decision = decision
+    review.reason = reason_text
+    review.is_override = is_override
+    review.override_reason = override_text if is_override else None
+    review.doctor_id = actor.id
+    review.signed_at = utcnow()
+    review.signer_name = actor.full_name
+    review.signature_meaning = review_meaning(
+        decision,
+        doctor=actor,
+        patient=patient,
+        indication=indication.label(lang) if indication else "",
+        route=route_label(review.planned_route, lang),
+    )
+    old_status = questionnaire.status
+    questionnaire.status = {
+        Decision.APPROVED: QuestionnaireStatus.APPROVED,
+        Decision.DECLINED: QuestionnaireStatus.DECLINED,
+        Decision.MORE_INFO: QuestionnaireStatus.RETURNED,
+    }[decision]
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="eligibility.review_decision",
+        entity=review,
+        before={**before, "questionnaire_status": old_status.value},
+        after={
+            **audit.snapshot(review, Review.AUDITED),
+            "questionnaire_status": questionnaire.status.value,
+            "rules_outcome": questionnaire.outcome.value if questionnaire.outcome else None,
+        },
+        patient=patient,
+        note=review.signature_meaning,
+    )
+    _tell_patient_of_decision(patient, questionnaire, review, indication)
+    db.session.flush()
+    return review
+
+
+def outcome_label(outcome: Outcome | None) -> str:
+    return {
+        Outcome.ELIGIBLE: _("eligible"),
+        Outcome.NEEDS_REVIEW: _("in need of a doctor's review"),
+        Outcome.INELIGIBLE: _("not eligible"),
+    }.get(outcome, "")
+
+
+def _tell_patient_of_decision(patient, questionnaire, review, indication) -> None:
+    journey = link("eligibility.journey")
+    if review.decision == Decision.APPROVED:
+        notify(
+            patient,
+            "eligibility_approved",
+            indication=indication.label(patient.locale) if indication else "",
+            route=route_label(review.planned_route, patient.locale),
+            link=journey,
+            consent_link=link("eligibility.consent"),
+        )
+    elif review.decision == Decision.DECLINED:
+        with force_locale(patient.locale):
+            reasons = reason_texts(questionnaire.reasons)
+        notify(
+            patient,
+            "eligibility_declined",
+            reasons=[r for r in reasons if r["severity"] == "exclude"],
+            doctor_reason=review.reason,
+            link=journey,
+        )
+    else:
+        notify(
+            patient,
+            "eligibility_more_info",
+            doctor_reason=review.reason,
+            link=link("eligibility.questionnaire"),
+        )

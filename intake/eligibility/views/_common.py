@@ -1,0 +1,174 @@
+"""Helpers shared by the intake screens, and the blueprint's filter,
+context processor and error handler."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, url_for
+from flask_babel import format_date, format_timedelta, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from intake.accounts.models import User
+from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.core.access import can_view_patient, require
+from intake.core.errors import NotAllowed
+from intake.core.types import utcnow
+from intake.eligibility import queries, services
+from intake.eligibility.models import ConsentKind
+from intake.eligibility.question_bank import (
+    CHOICE,
+    DATE,
+    LANGUAGES,
+    NUMBER,
+    TEXT,
+    UNIT_YEAR,
+    YES,
+    YES_NO,
+    answer_text,
+    is_answered,
+)
+from intake.eligibility.views import bp
+from intake.errors import error_page
+from intake.extensions import db
+
+SUMMARY_PAGE = services.SUMMARY_PAGE
+STAFF_VIEWERS = CLINICAL_ROLES  # coordinator, doctor, manager
+PANEL_EDITORS = (Role.COORDINATOR, Role.DOCTOR)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def lang() -> str:
+    code = str(get_locale())
+    return code if code in LANGUAGES else "en"
+
+
+def kind_title(kind: ConsentKind) -> str:
+    return {
+        ConsentKind.TREATMENT: _("Consent to the treatment"),
+        ConsentKind.CROSS_BORDER: _("Consent to sending data abroad"),
+    }[kind]
+
+
+def show_answer(question, value) -> str:
+    """An answer as the reader's language shows it."""
+    if not is_answered(value):
+        return ""
+    if question.kind == TEXT:
+        return str(value).strip()  # the patient's own words, unnormalised
+    text = answer_text(value)
+    if question.kind == YES_NO:
+        return _("Yes") if text.lower() == YES else _("No")
+    if question.kind == CHOICE:
+        choice = next((c for c in question.choices if c.code == text), None)
+        return choice.label(lang()) if choice else text
+    if question.kind == DATE:
+        try:
+            return format_date(date.fromisoformat(text), "medium")
+        except ValueError:
+            return text
+    if question.kind == NUMBER and question.unit and question.unit != UNIT_YEAR:
+        return f"{text} {question.unit}"
+    return text
+
+
+def book_url() -> str | None:
+    """The scheduling screen that books the collection visit, once it exists."""
+    if "scheduling.book" in current_app.view_functions:
+        return url_for("scheduling.book", visit_type="collection")
+    return None
+
+
+def _patient_or_404(patient_id: int) -> User:
+    patient = db.get_or_404(User, patient_id)
+    require(patient.role == Role.PATIENT and can_view_patient(current_user, patient))
+    return patient
+
+
+def _kind_or_404(kind: str) -> ConsentKind:
+    try:
+        return ConsentKind(kind)
+    except ValueError:
+        abort(404)
+
+
+def _missing_texts(gate, items, *, prefix: str = "") -> list[str]:
+    """The gate's missing items in the reader's language, tests named in full."""
+    names = {item.code: item.label(lang()) for item in items}
+    texts = []
+    for missing in gate.missing:
+        if missing.code.startswith(prefix):
+            params = {**missing.params}
+            if "item" in params:
+                params["item"] = names.get(params["item"], params["item"])
+            texts.append(_(missing.message) % params if params else _(missing.message))
+    return texts
+
+
+def _route_name(code: str | None) -> str:
+    return services.route_label(code, lang())
+
+
+def _waiting(since) -> str:
+    return format_timedelta(utcnow() - since, threshold=1.0, add_direction=False) if since else ""
+
+
+@bp.app_template_filter("consent_blocks")
+def consent_blocks(text: str) -> list[tuple[str, object]]:
+    """A consent body as headings (``## ``), lists (``- ``) and paragraphs."""
+    blocks: list[tuple[str, object]] = []
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("## "):
+            blocks.append(("heading", line[3:]))
+        elif line.startswith("- "):
+            if blocks and blocks[-1][0] == "list":
+                blocks[-1][1].append(line[2:])
+            else:
+                blocks.append(("list", [line[2:]]))
+        else:
+            blocks.append(("paragraph", line))
+    return blocks
+
+
+@bp.app_context_processor
+def _eligibility_globals():
+    def next_step():
+        """The patient's current journey step, for the card on their home page."""
+        if not current_user.is_authenticated or current_user.role != Role.PATIENT:
+            return None
+        data = queries.patient_journey(current_user, today=services.clinic_today())
+        code = data["journey"].current
+        return {"code": code, "text": _step_action(code)}
+
+    return {"eligibility_next_step": next_step}
+
+
+def _step_action(code: str) -> str:
+    return {
+        queries.ANSWER: _("Answer the health questions."),
+        queries.REVIEW: _("A doctor is reviewing your answers."),
+        queries.CONSULTATION: _("Attend your consultation."),
+        queries.PANEL: _("Your blood test results are pending."),
+        queries.APPROVAL: _("The doctor is making a decision."),
+        queries.CONSENT: _("Please read and sign the consent."),
+        queries.BOOK: _("Book your collection visit."),
+        queries.DECLINED: _("We are sorry: the treatment is not possible for you now."),
+        queries.HALTED: _("Your journey has stopped because you withdrew your consent."),
+    }[code]
+
+
+@bp.errorhandler(NotAllowed)
+def _not_allowed(exc):
+    db.session.rollback()
+    return error_page(403)
+
+
+def _signature_limit() -> str:
+    """Signing re-checks a password: limited like logging in."""
+    return current_app.config["LOGIN_RATE_LIMIT"]

@@ -1,0 +1,185 @@
+"""Helpers shared by the scheduling screens: parsing days and times, labels,
+the time picker and access to one visit."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_skeleton
+from flask import flash, request
+from flask_babel import format_time, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from intake.accounts.models import User
+from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.core import settings
+from intake.core.access import require
+from intake.core.errors import DomainError
+from intake.core.types import utcnow
+from intake.extensions import db
+from intake.scheduling import queries, services
+from intake.scheduling.forms import BookForm
+from intake.scheduling.models import MODE_LABELS, Appointment, VisitMode, VisitType
+
+PICKER_DAYS = 28
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+# Dates outside these years are typing errors, and would overflow date arithmetic.
+YEARS = range(2000, 3000)
+
+
+def parse_day(text: str | None) -> date | None:
+    """A YYYY-MM-DD day, or None."""
+    if not text or not DAY_RE.match(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if day.year in YEARS else None
+
+
+def parse_start(text: str | None) -> datetime | None:
+    """An ISO 8601 instant with its offset (e.g. 2026-12-01T09:00:00+09:00), or None."""
+    if not text or len(text) > 40:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None and value.year in YEARS else None
+
+
+def day_label(day: date) -> str:
+    return format_skeleton("MMMEd", day, locale=get_locale())
+
+
+def long_day_label(day: date) -> str:
+    return format_skeleton("yMMMMEd", day, locale=get_locale())
+
+
+def time_label(instant: datetime) -> str:
+    return format_time(instant, "short")
+
+
+def zone_label(cal: queries.ClinicCalendar, instant: datetime) -> str:
+    return f"{instant.astimezone(cal.tz).tzname()}, {cal.tz.key}"
+
+
+def _mode_choices(form: BookForm, visit_type: VisitType, current: VisitMode | None = None):
+    modes = [VisitMode(m) for m in visit_type.modes or ()]
+    form.mode.choices = [SelectChoice(m.value, _(MODE_LABELS[m])) for m in modes]
+    if request.method == "GET" and modes:
+        form.mode.data = (current or modes[0]).value
+    return len(modes) > 1
+
+
+def _show_error(exc: DomainError) -> None:
+    db.session.rollback()
+    flash(exc.message, "danger")
+
+
+def _picker(
+    visit_type: VisitType,
+    *,
+    for_patient: bool,
+    url,
+    exclude_appointment_id: int | None = None,
+) -> dict:
+    """The three steps of choosing a time, driven by the query string: no
+    ``day`` → free days of a four-week page (``from``); ``day`` → its free
+    times; ``start`` → the confirmation."""
+    now = utcnow()
+    cal = queries.clinic_calendar()
+    first_open, last_open = queries.bookable_window(cal, now)
+    args = request.args
+
+    def free(first: date, days: int) -> list[datetime]:
+        return queries.availability(
+            visit_type.code,
+            first,
+            days,
+            now,
+            for_patient=for_patient,
+            exclude_appointment_id=exclude_appointment_id,
+        )
+
+    state = {"url": url, "step": "days", "zone": zone_label(cal, now), "cal": cal}
+    start = parse_start(args.get("start"))
+    day = parse_day(args.get("day"))
+    if start is not None:
+        day = cal.local_date(start)
+        if start in free(day, 1):
+            state.update(
+                step="confirm",
+                start=start,
+                start_iso=start.astimezone(cal.tz).isoformat(),
+                day=day,
+                day_label=long_day_label(day),
+                time_label=time_label(start),
+                end_label=time_label(
+                    start + timedelta(minutes=queries.duration_of(visit_type, settings.values()))
+                ),
+                zone=zone_label(cal, start),
+            )
+            return state
+        flash(services.taken_message(), "warning")
+    elif args.get("start") or (args.get("day") and day is None):
+        flash(_("Please choose a day and a time from the list."), "warning")
+    if day is not None and first_open <= day <= last_open:
+        times = free(day, 1)
+        state.update(
+            step="times",
+            day=day,
+            day_label=long_day_label(day),
+            times=[(t.astimezone(cal.tz).isoformat(), time_label(t)) for t in times],
+            zone=zone_label(cal, cal.day_start(day) + timedelta(hours=12)),
+        )
+        return state
+    page_start = parse_day(args.get("from")) or first_open
+    page_start = min(max(page_start, first_open), last_open)
+    page_end = min(page_start + timedelta(days=PICKER_DAYS - 1), last_open)
+    by_day = queries.starts_by_day(free(page_start, (page_end - page_start).days + 1), cal.tz)
+    state.update(
+        days=[(d, d.isoformat(), day_label(d), len(by_day[d])) for d in sorted(by_day)],
+        range_label=_(
+            "%(first)s to %(last)s", first=day_label(page_start), last=day_label(page_end)
+        ),
+        earlier=(page_start - timedelta(days=PICKER_DAYS)).isoformat()
+        if page_start > first_open
+        else None,
+        later=(page_end + timedelta(days=1)).isoformat() if page_end < last_open else None,
+    )
+    return state
+
+
+def _own_appointment(appointment_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    require(appointment is not None and appointment.patient_id == current_user.id)
+    return appointment
+
+
+def _can_see(appointment: Appointment) -> bool:
+    if current_user.role == Role.PATIENT:
+        return appointment.patient_id == current_user.id
+    return current_user.role in CLINICAL_ROLES
+
+
+def _gate_missing(patient: User, visit_type: VisitType) -> list[str] | None:
+    """What the intake gate still lacks, or None when the visit needs no gate or it is open."""
+    if not visit_type.requires_intake_gate:
+        return None
+    from flask_babel import gettext
+
+    from intake.eligibility.queries import collection_gate_for
+
+    cal = queries.clinic_calendar()
+    gate = collection_gate_for(patient, today=cal.today(utcnow()))
+    return None if gate.allowed else [item.text(gettext) for item in gate.missing]

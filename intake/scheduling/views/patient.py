@@ -1,0 +1,198 @@
+"""The patient's pages: booking, my visits, the calendar file, cancelling
+and rescheduling."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from intake.accounts.roles import Role
+from intake.core import settings
+from intake.core.access import require, role_required
+from intake.core.errors import DomainError
+from intake.core.types import utcnow
+from intake.errors import error_page
+from intake.extensions import db
+from intake.scheduling import ics, queries, services
+from intake.scheduling.forms import BookForm, PatientCancelForm
+from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment
+from intake.scheduling.views import bp
+from intake.scheduling.views._common import (
+    _can_see,
+    _gate_missing,
+    _mode_choices,
+    _own_appointment,
+    _picker,
+    _show_error,
+    parse_start,
+)
+
+# --------------------------------------------------------------------------- patients
+
+
+@bp.route("/book/<visit_type>", methods=["GET", "POST"])
+@role_required(Role.PATIENT)
+def book(visit_type: str):
+    vt = queries.visit_type_by_code(visit_type)
+    if vt is None or not vt.is_active or not vt.is_patient_bookable:
+        return error_page(404, _("This visit cannot be booked online. Please contact the clinic."))
+    missing = _gate_missing(current_user, vt)
+    if missing is not None:
+        return render_template("scheduling/book.html", vt=vt, missing=missing)
+    existing = queries.upcoming_of_type(current_user, vt.id, utcnow())
+    if existing is not None:
+        return render_template("scheduling/book.html", vt=vt, existing=existing)
+    form = BookForm()
+    has_modes = _mode_choices(form, vt)
+    if request.method == "POST":
+        start = parse_start(form.start.data)
+        if form.validate_on_submit():
+            try:
+                services.book_visit(
+                    current_user, vt.code, start, actor=current_user, mode=form.mode.data or None
+                )
+            except services.GateClosed as exc:
+                db.session.rollback()
+                return render_template(
+                    "scheduling/book.html",
+                    vt=vt,
+                    missing=[item.text(_) for item in exc.missing],
+                )
+            except DomainError as exc:
+                _show_error(exc)
+            else:
+                db.session.commit()
+                flash(_("Booked. We have sent you a confirmation with a calendar file."), "success")
+                return redirect(url_for("scheduling.my_visits"))
+        else:
+            flash(_("Please choose a day and a time from the list."), "warning")
+        day = queries.clinic_calendar().local_date(start).isoformat() if start else None
+        return redirect(url_for("scheduling.book", visit_type=vt.code, day=day))
+    picker = _picker(
+        vt,
+        for_patient=True,
+        url=lambda **kw: url_for("scheduling.book", visit_type=vt.code, **kw),
+    )
+    values = settings.values()
+    return render_template(
+        "scheduling/book.html",
+        vt=vt,
+        picker=picker,
+        form=form,
+        has_modes=has_modes,
+        duration=queries.duration_of(vt, values),
+        culture_max_days=values["culture_max_days"],
+        notice_hours=values["min_notice_hours"],
+    )
+
+
+@bp.get("/visits")
+@role_required(Role.PATIENT)
+def my_visits():
+    now = utcnow()
+    data = queries.my_visits(current_user, now)
+    values = settings.values()
+    return render_template(
+        "scheduling/my_visits.html",
+        **data,
+        can_change={a.id: services.patient_can_change(a, now) for a in data["upcoming"]},
+        cutoff={a.id: services.patient_cutoff(a, values) for a in data["upcoming"]},
+        bookable=queries.visit_types(patient_bookable=True),
+        booked_type_ids={a.visit_type_id for a in data["upcoming"]},
+        status_labels=STATUS_LABELS,
+        mode_labels=MODE_LABELS,
+        notice_hours=values["min_notice_hours"],
+    )
+
+
+@bp.get("/visits/<int:appointment_id>.ics")
+@login_required
+def visit_ics(appointment_id: int):
+    appointment = db.session.get(Appointment, appointment_id)
+    require(appointment is not None and _can_see(appointment))
+    locale = (
+        appointment.patient.locale
+        if current_user.id == appointment.patient_id
+        else str(get_locale())
+    )
+    body = ics.build(appointment, locale=locale, link=services._public_url("scheduling.my_visits"))
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{ics.filename_for(appointment)}"'},
+    )
+
+
+@bp.route("/visits/<int:appointment_id>/cancel", methods=["GET", "POST"])
+@role_required(Role.PATIENT)
+def visit_cancel(appointment_id: int):
+    appointment = _own_appointment(appointment_id)
+    can_change = services.patient_can_change(appointment, utcnow())
+    form = PatientCancelForm()
+    if can_change and form.validate_on_submit():
+        try:
+            services.cancel_visit(appointment, actor=current_user, reason=form.reason.data)
+        except DomainError as exc:
+            _show_error(exc)
+        else:
+            db.session.commit()
+            flash(_("Your visit is cancelled."), "success")
+        return redirect(url_for("scheduling.my_visits"))
+    return render_template(
+        "scheduling/visit_cancel.html",
+        appointment=appointment,
+        form=form,
+        can_change=can_change,
+        notice_hours=settings.get("min_notice_hours"),
+    )
+
+
+@bp.route("/visits/<int:appointment_id>/reschedule", methods=["GET", "POST"])
+@role_required(Role.PATIENT)
+def visit_reschedule(appointment_id: int):
+    appointment = _own_appointment(appointment_id)
+    can_change = services.patient_can_change(appointment, utcnow())
+    vt = appointment.visit_type
+    form = BookForm()
+    has_modes = _mode_choices(form, vt, appointment.mode)
+    if request.method == "POST" and can_change:
+        start = parse_start(form.start.data)
+        if form.validate_on_submit():
+            try:
+                services.reschedule_visit(
+                    appointment, start, actor=current_user, mode=form.mode.data or None
+                )
+            except services.GateClosed as exc:
+                _show_error(exc)
+            except DomainError as exc:
+                _show_error(exc)
+            else:
+                db.session.commit()
+                flash(_("Your visit has its new time. We have sent you the details."), "success")
+                return redirect(url_for("scheduling.my_visits"))
+        day = queries.clinic_calendar().local_date(start).isoformat() if start else None
+        return redirect(
+            url_for("scheduling.visit_reschedule", appointment_id=appointment.id, day=day)
+        )
+    picker = None
+    if can_change:
+        picker = _picker(
+            vt,
+            for_patient=True,
+            url=lambda **kw: url_for(
+                "scheduling.visit_reschedule", appointment_id=appointment.id, **kw
+            ),
+            exclude_appointment_id=appointment.id,
+        )
+    return render_template(
+        "scheduling/visit_reschedule.html",
+        appointment=appointment,
+        vt=vt,
+        picker=picker,
+        form=form,
+        has_modes=has_modes,
+        can_change=can_change,
+        notice_hours=settings.get("min_notice_hours"),
+    )
