@@ -79,10 +79,8 @@ NAV = {
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
         ("patients.staff_home", N_("Patients")),
-        ("eligibility.review_queue", N_("Review queue")),
-        ("eligibility.indications", N_("Indications")),
         ("scheduling.desk", N_("Day list")),
-        ("scheduling.resources", N_("Resources")),
+        ("eligibility.review_queue", N_("Review queue")),
         ("manager.settings_page", N_("Settings")),
         ("manager.audit_log", N_("Audit trail")),
     ),
