@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, or_, select
 
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core.models import AuditEntry
+from intake.eligibility.queries import patient_journey
 from intake.extensions import db
 from intake.notifications.models import Message
+from intake.scheduling.queries import clinic_tz, my_visits
 
 
 def patient_list(search: str | None, page: int):
@@ -34,7 +38,11 @@ def patient_home(user: User) -> dict:
     return {"unread": unread}
 
 
-def patient_record(patient: User) -> dict:
+def patient_record(patient: User, *, now: datetime) -> dict:
+    """Everything the desk needs on one page: where the patient is in the
+    journey, what still blocks the collection visit, their visits, and the
+    latest changes to their records."""
+    journey = patient_journey(patient, today=now.astimezone(clinic_tz()).date())
     recent = (
         db.session.execute(
             select(AuditEntry)
@@ -45,4 +53,4 @@ def patient_record(patient: User) -> dict:
         .scalars()
         .all()
     )
-    return {"recent": recent}
+    return {"recent": recent, "intake": journey, "visits": my_visits(patient, now)}

@@ -8,6 +8,7 @@ from flask_login import current_user
 from intake.accounts.models import User
 from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core.access import can_view_patient, require, role_required
+from intake.core.types import utcnow
 from intake.extensions import db
 from intake.patients import queries
 
@@ -34,5 +35,5 @@ def record(patient_id: int):
     patient = db.get_or_404(User, patient_id)
     require(patient.role == Role.PATIENT and can_view_patient(current_user, patient))
     return render_template(
-        "patients/record.html", patient=patient, **queries.patient_record(patient)
+        "patients/record.html", patient=patient, **queries.patient_record(patient, now=utcnow())
     )

@@ -82,3 +82,28 @@ def test_patient_record_of_another_is_404_and_staff_see_it(client, login_as, mak
         assert r.status_code == 404  # staff accounts are not patient records
     with client.get("/patients/999999") as r:
         assert r.status_code == 404
+
+
+def test_patient_record_shows_journey_visits_and_actions(
+    client, login_as, make_user, count_queries
+):
+    patient = make_user(Role.PATIENT)
+    login_as(Role.COORDINATOR)
+    with count_queries() as statements:
+        with client.get(f"/patients/{patient.id}") as r:
+            body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "Treatment journey" in body and "Answer the health questions" in body
+    assert "Before the collection visit can be booked" in body
+    assert f"/panel/{patient.id}" in body and f"/desk/book?patient_id={patient.id}" in body
+    assert "No upcoming visit." in body
+    assert len(statements) <= 14, statements
+
+
+def test_patient_record_of_a_ready_patient(client, login_as, make_approved_patient):
+    patient = make_approved_patient()
+    login_as(Role.DOCTOR)
+    with client.get(f"/patients/{patient.id}") as r:
+        body = r.get_data(as_text=True)
+    assert "The collection visit may be booked." in body
+    assert "/reviews/" in body
