@@ -7,6 +7,7 @@ from datetime import date
 from intake.accounts import services as accounts
 from intake.accounts.roles import Role
 from intake.core import settings
+from intake.core.models import Setting
 from intake.eligibility.demo import seed_eligibility
 from intake.extensions import db
 from intake.scheduling.demo import seed_scheduling
@@ -47,6 +48,10 @@ def seed() -> list[str]:
     added = settings.seed_defaults()
     if added:
         lines.append(f"settings: {added} defaults stored")
+        # So that every demo role can be tried without an authenticator app.
+        # Only on the first seed: a manager who switches it on keeps it on.
+        db.session.get(Setting, "staff_two_factor_required").value = "0"
+        lines.append("settings: two-step login for staff is OFF in the demo (Settings > Security)")
     for email, name, role, password, locale in DEMO_STAFF:
         if accounts.find_by_email(email) is None:
             user = accounts.create_staff(

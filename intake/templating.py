@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from intake.accounts.roles import ROLE_LABELS, Role
+from intake.accounts.services import two_factor_required
 from intake.core import settings
 from intake.core.text import N_
 
@@ -91,6 +92,8 @@ NAV = {
 def navigation() -> list[tuple[str, str]]:
     if not current_user.is_authenticated or current_user.is_password_temporary:
         return []  # nothing else is reachable until the initial password is changed
+    if not current_user.has_two_factor and two_factor_required(current_user):
+        return []  # nor until the second factor is set up
     return [(endpoint, _(label)) for endpoint, label in NAV[current_user.role]]
 
 

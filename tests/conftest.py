@@ -11,6 +11,8 @@ from sqlalchemy import event, text
 
 from intake import create_app
 from intake.accounts.roles import Role
+from intake.accounts.two_factor import code_at, new_secret
+from intake.core.types import utcnow
 from intake.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -77,6 +79,9 @@ def make_user(app):
 
             fields.update(date_of_birth=date(1970, 1, 1), phone="+86 138 0000 0000")
         password = overrides.pop("password", PASSWORD)
+        if role != Role.PATIENT and overrides.pop("two_factor", True):
+            # Staff log in with a second factor: give them an enrolled app.
+            fields.update(totp_secret=new_secret(), totp_enabled_at=utcnow())
         fields.update(overrides)
         user = User(**fields)
         user.set_password(password)
@@ -87,16 +92,27 @@ def make_user(app):
     return make
 
 
+def log_in(client, user, password: str = PASSWORD):
+    """Password, then (staff with an enrolled app) the current code."""
+    with client.post("/login", data={"email": user.email, "password": password}) as response:
+        assert response.status_code == 302, response.get_data(as_text=True)
+        location = response.headers["Location"]
+    if location == "/login/code":
+        with client.post("/login/code", data={"code": current_code(user)}) as response:
+            assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def current_code(user) -> str:
+    return code_at(user.totp_secret, utcnow())
+
+
 @pytest.fixture
 def login_as(client, make_user):
     """Log in through the real login form; returns the user."""
 
     def login(role: Role | str = Role.PATIENT, **overrides):
         user = make_user(Role(role), **overrides)
-        with client.post(
-            "/login", data={"email": user.email, "password": overrides.get("password", PASSWORD)}
-        ) as response:
-            assert response.status_code == 302, response.get_data(as_text=True)
+        log_in(client, user, overrides.get("password", PASSWORD))
         return user
 
     return login

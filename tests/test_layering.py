@@ -15,6 +15,7 @@ PURE = [
     "core/settings_schema.py",
     "accounts/roles.py",
     "accounts/passwords.py",
+    "accounts/two_factor.py",
     "eligibility/rules.py",
     "eligibility/gate.py",
     "eligibility/question_bank.py",

@@ -15,6 +15,7 @@ PUBLIC = {
     "accounts.register",
     "accounts.forgot_password",
     "accounts.reset_password",
+    "accounts.login_code",
     "accounts.set_language",
     "scheduling.availability_api",
 }
@@ -73,7 +74,7 @@ def test_no_staff_page_for_patients_and_no_clinical_page_for_lab(app, client, lo
         if role == Role.PATIENT and url.startswith(PATIENT_PREFIXES):
             continue
         if role == Role.LAB and url.startswith(
-            ("/lab", "/messages", "/password/change", "/logout")
+            ("/lab", "/messages", "/password/change", "/logout", "/account/two-factor")
         ):
             continue
         with client.get(url) as r:

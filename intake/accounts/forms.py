@@ -98,7 +98,17 @@ class UserEditForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     role = SelectField(_l("Role"), choices=staff_role_choices)
     is_active = BooleanField(_l("Account active"))
+    reset_two_factor = BooleanField(
+        _l("Reset two-step login (lost phone): they set up the app again at next login")
+    )
 
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=language_choices)
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("6-digit code from the authenticator app"),
+        validators=[_required(), Length(max=12)],
+    )

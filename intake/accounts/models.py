@@ -39,6 +39,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Second factor (staff): the authenticator secret, when it was confirmed,
+    # and the last time step used (a code is never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     AUDITED = (
         "email",
@@ -49,6 +54,7 @@ class User(UserMixin, db.Model):
         "role",
         "is_active",
         "is_password_temporary",
+        "totp_enabled_at",
     )
 
     def set_password(self, password: str) -> None:
@@ -61,6 +67,10 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_enabled_at is not None
 
     @property
     def is_staff(self) -> bool:

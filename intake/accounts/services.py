@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from intake.accounts import two_factor
 from intake.accounts.models import PasswordResetToken, User
 from intake.accounts.passwords import password_problems
 from intake.accounts.roles import STAFF_ROLES, Role
@@ -243,4 +244,64 @@ def set_locale(user: User, locale: str) -> None:
         before=before,
         after={"locale": locale},
         patient=_patient_of(user),
+    )
+
+
+# --------------------------------------------------------------- second factor
+
+
+def two_factor_required(user: User) -> bool:
+    return user.is_staff and bool(settings.get("staff_two_factor_required"))
+
+
+def enable_two_factor(user: User, *, secret: str, code: str, now=None) -> None:
+    """Confirm the authenticator app: the code shown must match ``secret``."""
+    now = now or utcnow()
+    step = two_factor.matching_step(secret, code, now=now, last_step=None)
+    if step is None:
+        raise DomainError(
+            _("This code does not match. Check the time on your phone and try the newest code."),
+            field="code",
+        )
+    before = _snapshot(user)
+    user.totp_secret = secret
+    user.totp_enabled_at = now
+    user.totp_last_step = step
+    audit.record(
+        actor=user,
+        action="accounts.two_factor_enable",
+        entity=user,
+        before=before,
+        after=_snapshot(user),
+    )
+
+
+def check_login_code(user: User, code: str, *, now=None) -> bool:
+    """True when ``code`` is the user's current code, not used before."""
+    now = now or utcnow()
+    step = two_factor.matching_step(user.totp_secret, code, now=now, last_step=user.totp_last_step)
+    if step is None:
+        audit.record(actor=user, action="accounts.two_factor_failed", entity=user)
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def reset_two_factor(user: User, *, actor: User) -> None:
+    """An admin clears a lost authenticator; the person sets up a new one at next login."""
+    if actor.role != Role.ADMIN:
+        raise NotAllowed(_("Only an administrator can change accounts."))
+    if user.totp_secret is None:
+        return
+    before = _snapshot(user)
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.session_nonce = secrets.token_hex(8)
+    audit.record(
+        actor=actor,
+        action="accounts.two_factor_reset",
+        entity=user,
+        before=before,
+        after=_snapshot(user),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import segno
 from flask import (
     Blueprint,
     current_app,
@@ -16,9 +17,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from intake.accounts import services
+from intake.accounts import services, two_factor
 from intake.accounts.forms import (
     ChangePasswordForm,
+    CodeForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
@@ -28,7 +30,7 @@ from intake.accounts.forms import (
     UserEditForm,
 )
 from intake.accounts.models import User
-from intake.accounts.roles import HOME_ENDPOINT, Role
+from intake.accounts.roles import HOME_ENDPOINT, STAFF_ROLES, Role
 from intake.core.access import role_required
 from intake.core.errors import DomainError
 from intake.core.web import safe_next, show_domain_error
@@ -80,12 +82,73 @@ def login():
             db.session.commit()  # keep the failed-attempt audit row
             form.password.errors = [_("The e-mail or password is not correct.")]
         else:
-            login_user(user)
-            session.pop("lang", None)
-            services.record_login(user)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")) or home_url(user))
+            next_url = safe_next(request.args.get("next"))
+            if user.has_two_factor:
+                # The password was right; the session is opened only after the code.
+                session["pending_login"] = user.get_id()
+                session["pending_next"] = next_url
+                return redirect(url_for("accounts.login_code"))
+            return _finish_login(user, next_url)
     return render_template("accounts/login.html", form=form)
+
+
+def _finish_login(user: User, next_url: str | None):
+    login_user(user)
+    session.pop("lang", None)
+    services.record_login(user)
+    db.session.commit()
+    return redirect(next_url or home_url(user))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_code():
+    """Second step of a staff login: the code from the authenticator app."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    pending = session.get("pending_login")
+    user = load_user(pending) if pending else None
+    if user is None or not user.has_two_factor:
+        session.pop("pending_login", None)
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if services.check_login_code(user, form.code.data):
+            session.pop("pending_login", None)
+            return _finish_login(user, session.pop("pending_next", None))
+        db.session.commit()  # keep the failed-code audit row
+        form.code.errors = [_("This code is not correct. Enter the newest code from the app.")]
+    return render_template("accounts/login_code.html", form=form)
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def two_factor_setup():
+    """Connect an authenticator app: scan the QR code, type the code it shows."""
+    if current_user.has_two_factor:
+        return render_template("accounts/two_factor_done.html")
+    secret = session.get("totp_setup_secret") or two_factor.new_secret()
+    session["totp_setup_secret"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            services.enable_two_factor(current_user, secret=secret, code=form.code.data)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            session.pop("totp_setup_secret", None)
+            flash(
+                _("Two-step login is on. From now on, log in with a code from the app."), "success"
+            )
+            return redirect(home_url(current_user))
+    uri = two_factor.provisioning_uri(
+        secret, account=current_user.email, issuer=current_app.config["CLINIC_NAME"]
+    )
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return render_template(
+        "accounts/two_factor_setup.html", form=form, qr=qr, secret=two_factor.grouped(secret)
+    )
 
 
 @bp.post("/logout")
@@ -249,6 +312,8 @@ def user_edit(user_id: int):
             fields["role"] = Role(form.role.data)
         try:
             services.update_user(user, actor=current_user, **fields)
+            if form.reset_two_factor.data:
+                services.reset_two_factor(user, actor=current_user)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:

@@ -6,6 +6,8 @@ from flask import g, redirect, request, url_for
 from flask_babel import refresh as babel_refresh
 from flask_login import current_user
 
+from intake.accounts.services import two_factor_required
+
 CSP = "; ".join(
     (
         "default-src 'self'",
@@ -51,13 +53,17 @@ def init_app(app) -> None:
         return response
 
     @app.before_request
-    def _force_password_change():
-        if (
-            current_user.is_authenticated
-            and current_user.is_password_temporary
-            and request.endpoint not in _ALLOWED_WHILE_TEMPORARY
-        ):
+    def _force_password_change_then_second_factor():
+        if not current_user.is_authenticated or request.endpoint in _ALLOWED_WHILE_TEMPORARY:
+            return None
+        if current_user.is_password_temporary:
             return redirect(url_for("accounts.change_password"))
+        if (
+            request.endpoint != "accounts.two_factor_setup"
+            and not current_user.has_two_factor
+            and two_factor_required(current_user)
+        ):
+            return redirect(url_for("accounts.two_factor_setup"))
         return None
 
     @app.teardown_request

@@ -45,6 +45,7 @@ GROUPS = {
     "reinfusion": N_("Reinfusion"),
     "safety": N_("Safety reporting"),
     "records": N_("Records"),
+    "security": N_("Security"),
 }
 
 DEFINITIONS: tuple[SettingDef, ...] = (
@@ -163,7 +164,14 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef(
         "retention_years", "records", INT, "10", N_("Keep records at least (years)"), 10, 100
     ),
-    SettingDef("password_min_length", "records", INT, "8", N_("Minimum password length"), 8, 128),
+    SettingDef("password_min_length", "security", INT, "8", N_("Minimum password length"), 8, 128),
+    SettingDef(
+        "staff_two_factor_required",
+        "security",
+        BOOL,
+        "1",
+        N_("Staff log in with a second factor (authenticator app code)"),
+    ),
 )
 
 BY_KEY = {d.key: d for d in DEFINITIONS}

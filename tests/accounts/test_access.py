@@ -3,6 +3,7 @@
 import pytest
 
 from intake.accounts.roles import Role
+from tests.conftest import current_code
 
 HOMES = {
     Role.PATIENT: "/me",
@@ -37,7 +38,13 @@ def test_login_lands_on_role_home(client, make_user, role):
     user = make_user(role)
     with client.post("/login", data={"email": user.email, "password": "Correct-Horse-9"}) as r:
         assert r.status_code == 302
-        assert r.headers["Location"] == HOMES[role]
+        first = r.headers["Location"]
+    if role == Role.PATIENT:
+        assert first == HOMES[role]
+    else:  # staff: the code from the authenticator app comes second
+        assert first == "/login/code"
+        with client.post("/login/code", data={"code": current_code(user)}) as r:
+            assert r.headers["Location"] == HOMES[role]
     with client.get("/") as r:
         assert r.headers["Location"] == HOMES[role]
     with client.get(HOMES[role]) as r:
@@ -62,12 +69,17 @@ def test_anonymous_is_sent_to_login(client, path):
 
 
 def test_login_follows_only_local_next(client, make_user):
-    user = make_user(Role.MANAGER)
+    user = make_user(Role.PATIENT)
     data = {"email": user.email, "password": "Correct-Horse-9"}
     with client.post("/login?next=https://evil.example/x", data=data) as r:
-        assert r.headers["Location"] == "/manager"
+        assert r.headers["Location"] == "/me"
     client.post("/logout").close()
-    with client.post("/login?next=/audit", data=data) as r:
+    with client.post("/login?next=/messages/", data=data) as r:
+        assert r.headers["Location"] == "/messages/"
+    manager = make_user(Role.MANAGER)
+    client.post("/logout").close()
+    client.post("/login?next=/audit", data={**data, "email": manager.email}).close()
+    with client.post("/login/code", data={"code": current_code(manager)}) as r:
         assert r.headers["Location"] == "/audit"
 
 

@@ -5,7 +5,9 @@ from sqlalchemy import select
 
 from intake.accounts.models import User
 from intake.accounts.roles import Role
+from intake.accounts.two_factor import code_at
 from intake.core.models import AuditEntry
+from intake.core.types import utcnow
 from intake.extensions import db
 
 STAFF = {
@@ -44,10 +46,23 @@ def test_admin_creates_staff_who_must_change_password(app, client, login_as):
         },
     ) as r:
         assert r.headers["Location"] == "/patients"
+    # Next, two-step login must be set up before any work.
+    with staff.get("/patients") as r:
+        assert r.headers["Location"] == "/account/two-factor"
+    with staff.get("/account/two-factor") as r:
+        assert "data:image/svg+xml" in r.get_data(as_text=True)  # the QR code
+    with staff.session_transaction() as s:
+        secret = s["totp_setup_secret"]
+    with staff.post("/account/two-factor", data={"code": "000000"}) as r:
+        assert "コードが一致しません" in r.get_data(as_text=True)  # in their language (ja)
+    with staff.post("/account/two-factor", data={"code": code_at(secret, utcnow())}) as r:
+        assert r.headers["Location"] == "/patients"
     with staff.get("/patients") as r:
         assert r.status_code == 200
     db.session.refresh(user)
-    assert not user.is_password_temporary
+    assert not user.is_password_temporary and user.has_two_factor
+    [enabled] = _audit("accounts.two_factor_enable")
+    assert enabled.actor_id == user.id and "totp_secret" not in enabled.after
     [change] = _audit("accounts.password_change")
     assert (
         change.before["is_password_temporary"] is True

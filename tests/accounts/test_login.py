@@ -6,6 +6,7 @@ from sqlalchemy import select
 from intake.accounts.roles import Role
 from intake.core.models import AuditEntry
 from intake.extensions import db
+from tests.conftest import log_in
 
 GENERIC = "The e-mail or password is not correct."
 
@@ -40,7 +41,7 @@ def test_email_is_case_insensitive(client, make_user):
 def test_login_and_failed_login_are_audited(client, make_user):
     user = make_user(Role.DOCTOR)
     client.post("/login", data={"email": user.email, "password": "nope"}).close()
-    client.post("/login", data={"email": user.email, "password": "Correct-Horse-9"}).close()
+    log_in(client, user)
     actions = (
         db.session.execute(
             select(AuditEntry.action)

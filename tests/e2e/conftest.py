@@ -3,13 +3,21 @@ a phone-sized browser context, axe accessibility checks and screenshots."""
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 from playwright.sync_api import expect
+from sqlalchemy import select
 from werkzeug.serving import make_server
+
+from intake.accounts.models import User
+from intake.accounts.two_factor import code_at
+from intake.core.types import utcnow
+from intake.extensions import db
+from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/e2e-shots")
@@ -128,3 +136,20 @@ def zh():
         return message.string if isinstance(message.string, str) else message.string[0]
 
     return translate
+
+
+def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
+    """Log in through the form; staff then type the code their app would show."""
+    page.goto(f"{base}/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    if page.url.endswith("/login/code"):
+        secret = db.session.execute(
+            select(User.totp_secret).where(User.email == email)
+        ).scalar_one()
+        page.locator("#code").fill(code_at(secret, utcnow()))
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))

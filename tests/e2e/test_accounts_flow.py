@@ -9,6 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from intake.accounts.roles import Role
+from intake.accounts.two_factor import code_at
+from intake.core.types import utcnow
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import DESKTOP, assert_accessible, shoot
 
@@ -166,6 +168,12 @@ def test_staff_with_initial_password_must_change_it_first(live_server, page: Pag
     shoot(page, "08-staff-login-desktop")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+
+    # Staff type the code from their authenticator app next.
+    expect(page).to_have_url(f"{live_server}/login/code")
+    assert_accessible(page)
+    page.get_by_label("6-digit code").fill(code_at(coordinator.totp_secret, utcnow()))
     page.locator("main button[type=submit]").click()
 
     # Forced to the change-password page, and kept there.

@@ -5,7 +5,6 @@ coordinator's day list shows the visit. Every page passes axe."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from intake.notifications.models import Message
 from intake.scheduling.demo import seed_scheduling
 from intake.scheduling.models import Appointment
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, log_in
 
 SHOTS = Path("/tmp/booking-shots")
 
@@ -28,14 +27,6 @@ SHOTS = Path("/tmp/booking-shots")
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_approved_patient_books_the_collection_in_chinese(

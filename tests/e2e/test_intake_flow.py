@@ -5,7 +5,6 @@ both consents and is told to book the collection visit next."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -16,7 +15,7 @@ from intake.eligibility.demo import enter_panel
 from intake.eligibility.models import Outcome, QuestionnaireStatus
 from intake.extensions import db
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import DESKTOP, assert_accessible
+from tests.e2e.conftest import DESKTOP, assert_accessible, log_in
 
 SHOTS = Path("/tmp/intake-shots")
 
@@ -24,14 +23,6 @@ SHOTS = Path("/tmp/intake-shots")
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def next_page(page: Page) -> None:
