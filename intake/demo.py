@@ -43,6 +43,23 @@ DEMO_PATIENTS = (
 PATIENT_PASSWORD = "Sakura-Demo-26"  # noqa: S105 - published demo password
 
 
+def register_demo_patients(rows) -> list[str]:
+    """Register each (email, name, born, phone, locale) not yet present."""
+    lines = []
+    for email, name, born, phone, locale in rows:
+        if accounts.find_by_email(email) is None:
+            accounts.register_patient(
+                email=email,
+                password=PATIENT_PASSWORD,
+                full_name=name,
+                date_of_birth=born,
+                phone=phone,
+                locale=locale,
+            )
+            lines.append(f"{'patient':<12} {email:<28} {PATIENT_PASSWORD}")
+    return lines
+
+
 def seed() -> list[str]:
     lines = []
     added = settings.seed_defaults()
@@ -65,17 +82,7 @@ def seed() -> list[str]:
             actor=None, email=email, full_name=name, role=role, password=password, locale=locale
         )
         lines.append(f"{role.value:<12} {email:<28} {password}  (must change it at first login)")
-    for email, name, born, phone, locale in DEMO_PATIENTS:
-        if accounts.find_by_email(email) is None:
-            accounts.register_patient(
-                email=email,
-                password=PATIENT_PASSWORD,
-                full_name=name,
-                date_of_birth=born,
-                phone=phone,
-                locale=locale,
-            )
-            lines.append(f"{'patient':<12} {email:<28} {PATIENT_PASSWORD}")
+    lines.extend(register_demo_patients(DEMO_PATIENTS))
     lines.extend(seed_eligibility())
     lines.extend(seed_scheduling(password=PATIENT_PASSWORD))
     db.session.commit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
@@ -13,6 +12,7 @@ from flask_login import current_user
 from intake.accounts.roles import ROLE_LABELS, Role
 from intake.accounts.services import two_factor_required
 from intake.core import settings
+from intake.core.clinic import clinic_tz
 from intake.core.text import N_
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "ja": "日本語"}
@@ -36,10 +36,6 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["CLINIC_TIMEZONE"]
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
 
 
 def html_lang() -> str:

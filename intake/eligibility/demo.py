@@ -135,7 +135,7 @@ def make_ready_to_book(
 def seed_eligibility() -> list[str]:
     """Reference data plus a patient in each state. Idempotent: a patient who
     already has a questionnaire is left as they are."""
-    from intake.demo import DEMO_STAFF, PATIENT_PASSWORD
+    from intake.demo import DEMO_STAFF, PATIENT_PASSWORD, register_demo_patients
 
     lines = [f"intake: {line}" for line in services.ensure_reference_data()]
     staff = {role: (email, password) for email, _name, role, password, _locale in DEMO_STAFF}
@@ -143,17 +143,7 @@ def seed_eligibility() -> list[str]:
     doctor = accounts.find_by_email(doctor_email)
     coordinator = accounts.find_by_email(staff[Role.COORDINATOR][0])
 
-    for email, name, born, phone, locale in EXTRA_PATIENTS:
-        if accounts.find_by_email(email) is None:
-            accounts.register_patient(
-                email=email,
-                password=PATIENT_PASSWORD,
-                full_name=name,
-                date_of_birth=born,
-                phone=phone,
-                locale=locale,
-            )
-            lines.append(f"{'patient':<12} {email:<28} {PATIENT_PASSWORD}")
+    lines.extend(register_demo_patients(EXTRA_PATIENTS))
 
     def fresh(email: str) -> User | None:
         patient = accounts.find_by_email(email)

@@ -8,11 +8,12 @@ from sqlalchemy import func, or_, select
 
 from intake.accounts.models import User
 from intake.accounts.roles import Role
+from intake.core.clinic import clinic_today
 from intake.core.models import AuditEntry
 from intake.eligibility.queries import patient_journey
 from intake.extensions import db
 from intake.notifications.models import Message
-from intake.scheduling.queries import clinic_tz, my_visits
+from intake.scheduling.queries import my_visits
 
 
 def patient_list(search: str | None, page: int):
@@ -42,7 +43,7 @@ def patient_record(patient: User, *, now: datetime) -> dict:
     """Everything the desk needs on one page: where the patient is in the
     journey, what still blocks the collection visit, their visits, and the
     latest changes to their records."""
-    journey = patient_journey(patient, today=now.astimezone(clinic_tz()).date())
+    journey = patient_journey(patient, today=clinic_today(now))
     recent = (
         db.session.execute(
             select(AuditEntry)

@@ -17,13 +17,13 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from intake.accounts.models import User
 from intake.accounts.roles import STAFF_ROLES, Role
 from intake.core import settings
+from intake.core.clinic import clinic_tz
 from intake.core.models import AuditEntry
 from intake.core.time import clinic_today
 from intake.extensions import db
@@ -60,10 +60,6 @@ class UnknownVisitType(LookupError):
 @lru_cache(maxsize=16)
 def _holidays_of(years: tuple[int, ...]) -> frozenset[date]:
     return frozenset(japanese_holidays(years))
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
 
 
 @dataclass(frozen=True)

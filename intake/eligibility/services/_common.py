@@ -3,18 +3,15 @@ messages, who-may-act checks and text cleaning."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from intake.accounts.models import User
 from intake.accounts.roles import Role
+from intake.core.clinic import clinic_today
 from intake.core.errors import DomainError, NotAllowed
-from intake.core.time import clinic_today as _clinic_today
-from intake.core.types import utcnow
 from intake.eligibility import queries
 from intake.eligibility.question_bank import ROUTES
 from intake.eligibility.rules import Reason
@@ -28,10 +25,6 @@ TEXT_LIMIT = 4000
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def clinic_today() -> date:
-    return _clinic_today(utcnow(), ZoneInfo(current_app.config["CLINIC_TIMEZONE"]))
 
 
 def link(endpoint: str, **values: Any) -> str:
