@@ -14,9 +14,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from intake.accounts.models import User
-from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core import settings
-from intake.core.access import require
+from intake.core.access import can_view_patient, require
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
 from intake.extensions import db
@@ -167,9 +166,7 @@ def _own_appointment(appointment_id: int) -> Appointment:
 
 
 def _can_see(appointment: Appointment) -> bool:
-    if current_user.role == Role.PATIENT:
-        return appointment.patient_id == current_user.id
-    return current_user.role in CLINICAL_ROLES
+    return can_view_patient(current_user, appointment.patient)
 
 
 def _gate_missing(patient: User, visit_type: VisitType) -> list[str] | None:
