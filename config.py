@@ -40,6 +40,7 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name
     PASSWORD_RESET_TTL_SECONDS = int(os.environ.get("PASSWORD_RESET_TTL_SECONDS", "3600"))
+    INVITATION_TTL_SECONDS = int(os.environ.get("INVITATION_TTL_SECONDS", str(7 * 86400)))
 
     # Outbox delivery: SMTP when SMTP_HOST is set, otherwise messages are printed.
     SMTP_HOST = os.environ.get("SMTP_HOST")

@@ -82,12 +82,82 @@ def make_user(app):
         if role != Role.PATIENT and overrides.pop("two_factor", True):
             # Staff log in with a second factor: give them an enrolled app.
             fields.update(totp_secret=new_secret(), totp_enabled_at=utcnow())
+        if role == Role.PATIENT:
+            fields["email_verified_at"] = utcnow()
+        patient_fields = {
+            key: overrides.pop(key)
+            for key in ("family_name", "given_name", "family_name_latin", "given_name_latin")
+            if key in overrides
+        }
         fields.update(overrides)
         user = User(**fields)
         user.set_password(password)
         db.session.add(user)
+        if role == Role.PATIENT:
+            from intake.patients.services import create_patient
+
+            db.session.flush()
+            # The record takes the login's id (as the migration does for existing
+            # patients), so tests may compare either; tests of the patient ≠ login
+            # separation use make_patient(with_login=False) to shift the ids.
+            named = "full_name" in overrides
+            create_patient(
+                patient_id=user.id,
+                family_name=patient_fields.get(
+                    "family_name", overrides["full_name"] if named else "Test"
+                ),
+                given_name=patient_fields.get("given_name", "" if named else f"Patient {n}"),
+                family_name_latin=patient_fields.get("family_name_latin"),
+                given_name_latin=patient_fields.get("given_name_latin"),
+                date_of_birth=fields.get("date_of_birth"),
+                phone=fields.get("phone"),
+                email=fields["email"],
+                locale=fields["locale"],
+                user=user,
+                actor=None,
+            )
+            user.full_name = user.patient.full_name
+            _sync_patient_sequence()
         db.session.commit()
         return user
+
+    return make
+
+
+def _sync_patient_sequence() -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('patients', 'id'), "
+                "GREATEST((SELECT COALESCE(MAX(id), 0) FROM patients), "
+                "(SELECT COALESCE(MAX(id), 0) FROM users)) + 1, false)"
+            )
+        )
+
+
+@pytest.fixture
+def make_patient(make_user):
+    """A patient record with a login (``with_login=False``: registered by the
+    desk, no login). Returns the ``Patient``; its login is ``patient.user``."""
+
+    def make(*, with_login: bool = True, **overrides):
+        if with_login:
+            return make_user(Role.PATIENT, **overrides).patient
+        from datetime import date
+
+        from intake.patients.services import create_patient
+
+        n = next(_counter)
+        patient = create_patient(
+            family_name=overrides.pop("family_name", "Walkin"),
+            given_name=overrides.pop("given_name", f"Patient {n}"),
+            date_of_birth=overrides.pop("date_of_birth", date(1970, 1, 1)),
+            locale=overrides.pop("locale", "en"),
+            actor=None,
+            **overrides,
+        )
+        db.session.commit()
+        return patient
 
     return make
 

@@ -15,6 +15,7 @@ PUBLIC = {
     "accounts.register",
     "accounts.forgot_password",
     "accounts.reset_password",
+    "accounts.confirm_registration",
     "accounts.login_code",
     "accounts.set_language",
     "scheduling.availability_api",

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from intake.accounts.roles import ROLE_LABELS, STAFF_ROLES
-
-
-def language_choices():
-    return [
-        SelectChoice("zh_Hans", "简体中文"),
-        SelectChoice("ja", "日本語"),
-        SelectChoice("en", "English"),
-    ]
+from intake.patients.forms import PatientNameFields, language_choices
 
 
 def staff_role_choices():
@@ -36,19 +29,11 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[_required(), Length(max=200)])
 
 
-class RegistrationForm(FlaskForm):
-    full_name = StringField(
-        _l("Full name (as in your passport)"), validators=[_required(), Length(max=200)]
-    )
+class RegistrationForm(PatientNameFields, FlaskForm):
     email = EmailField(_l("E-mail"), validators=_email())
     phone = StringField(
         _l("Phone (with country code)"),
         validators=[_required(), Length(min=6, max=40, message=_l("Enter a phone number."))],
-    )
-    date_of_birth = DateField(
-        _l("Date of birth"),
-        validators=[_required()],
-        format="%Y-%m-%d",
     )
     locale = SelectField(_l("Preferred language"), choices=language_choices)
     password = PasswordField(_l("Password"), validators=[_required(), Length(max=200)])
@@ -56,12 +41,6 @@ class RegistrationForm(FlaskForm):
         _l("Repeat the password"),
         validators=[_required(), EqualTo("password", message=_l("The passwords do not match."))],
     )
-
-    def validate_date_of_birth(self, field):
-        from datetime import date
-
-        if field.data and not (date(1900, 1, 1) <= field.data <= date.today()):
-            raise ValidationError(_l("Enter your real date of birth."))
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
+    # When the owner proved the address (self-registered patients sign in only after).
+    email_verified_at: Mapped[datetime | None]
     # Second factor (staff): the authenticator secret, when it was confirmed,
     # and the last time step used (a code is never accepted twice).
     totp_secret: Mapped[str | None] = mapped_column(String(64))

@@ -7,9 +7,10 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from intake.accounts import two_factor
@@ -21,6 +22,8 @@ from intake.core.errors import DomainError, NotAllowed
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.services import notify
+from intake.patients.models import display_name
+from intake.patients.services import create_patient
 
 # Checked against when no account matches, so a miss costs as much as a hit.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
@@ -50,24 +53,77 @@ def _snapshot(user: User) -> dict:
     return audit.snapshot(user, User.AUDITED)
 
 
-def _patient_of(user: User) -> User | None:
-    return user if user.role == Role.PATIENT else None
+def _absolute(endpoint: str, **values) -> str:
+    """An absolute link for e-mails; works without a request (CLI, seeding)."""
+    path = current_app.url_map.bind("").build(endpoint, values)
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def _patient_of(user: User):
+    return user.patient if user.role == Role.PATIENT else None
+
+
+REGISTRATION_SALT = "intake-register"
+REGISTRATION_LINK_HOURS = 48
+
+
+def _registration_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=REGISTRATION_SALT)
+
+
+def registration_link(user: User) -> str:
+    token = _registration_serializer().dumps({"u": user.id, "n": user.session_nonce})
+    return _absolute("accounts.confirm_registration", token=token)
+
+
+def send_registration_link(user: User) -> None:
+    notify(
+        user.patient or user,
+        "registration_confirm",
+        link=registration_link(user),
+        hours=REGISTRATION_LINK_HOURS,
+    )
 
 
 def register_patient(
-    *, email: str, password: str, full_name: str, date_of_birth, phone: str, locale: str
-) -> User:
+    *,
+    email: str,
+    password: str,
+    date_of_birth,
+    phone: str,
+    locale: str,
+    family_name: str,
+    given_name: str,
+    family_name_latin: str | None = None,
+    given_name_latin: str | None = None,
+    sex: str | None = None,
+    nationality: str | None = None,
+) -> User | None:
+    """Self-registration. The answer on screen is the same whether or not the
+    e-mail is already registered ("check your e-mail"): a new account gets a
+    link that confirms the address and signs in; the owner of an existing
+    account gets a sign-in hint instead. Returns the new user, or None."""
     email = normalise_email(email)
-    if find_by_email(email) is not None:
-        raise DomainError(
-            _("An account with this e-mail already exists. Log in or reset your password."),
-            field="email",
+    name = display_name(family_name, given_name)
+    check_new_password(password, email=email, name=name)
+    existing = find_by_email(email)
+    if existing is not None:
+        notify(
+            existing.patient or existing,
+            "registration_existing",
+            login_link=_absolute("accounts.login"),
+            reset_link=_absolute("accounts.forgot_password"),
         )
-    check_new_password(password, email=email, name=full_name)
+        audit.record(
+            actor=None,
+            action="accounts.register_existing",
+            entity=existing,
+            patient=_patient_of(existing),
+        )
+        return None
     user = User(
         email=email,
-        full_name=full_name.strip(),
-        date_of_birth=date_of_birth,
+        full_name=name,
         phone=phone.strip(),
         locale=locale,
         role=Role.PATIENT,
@@ -75,9 +131,47 @@ def register_patient(
     user.set_password(password)
     db.session.add(user)
     db.session.flush()  # the new patient is the actor of their own registration
-    audit.record(
-        actor=user, action="accounts.register", entity=user, after=_snapshot(user), patient=user
+    patient = create_patient(
+        family_name=family_name,
+        given_name=given_name,
+        family_name_latin=family_name_latin,
+        given_name_latin=given_name_latin,
+        date_of_birth=date_of_birth,
+        sex=sex,
+        nationality=nationality,
+        phone=phone,
+        email=email,
+        locale=locale,
+        user=user,
+        actor=user,
     )
+    audit.record(
+        actor=user, action="accounts.register", entity=user, after=_snapshot(user), patient=patient
+    )
+    send_registration_link(user)
+    return user
+
+
+def confirm_registration(token: str) -> User | None:
+    """The user whose registration link this is (confirming the address), or
+    None when the link is wrong or older than REGISTRATION_LINK_HOURS."""
+    try:
+        data = _registration_serializer().loads(token, max_age=REGISTRATION_LINK_HOURS * 3600)
+    except BadData:
+        return None
+    if not isinstance(data, dict):
+        return None
+    user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
+    if user is None or user.session_nonce != data.get("n") or not user.is_active:
+        return None
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        audit.record(
+            actor=user,
+            action="accounts.email_confirmed",
+            entity=user,
+            patient=_patient_of(user),
+        )
     return user
 
 
@@ -142,9 +236,7 @@ def request_password_reset(email: str) -> str | None:
         entity=user,
         patient=_patient_of(user),
     )
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
-        "accounts.reset_password", token=token
-    )
+    link = _absolute("accounts.reset_password", token=token)
     notify(user, "password_reset", link=link, minutes=ttl // 60)
     return token
 
@@ -167,6 +259,8 @@ def reset_password(token: str, new: str) -> User:
     before = _snapshot(user)
     user.set_password(new)
     user.is_password_temporary = False
+    if user.email_verified_at is None:  # the link proves the address
+        user.email_verified_at = utcnow()
     row.used_at = utcnow()
     audit.record(
         actor=user,
@@ -196,6 +290,7 @@ def create_staff(
         role=role,
         locale=locale,
         is_password_temporary=True,
+        email_verified_at=utcnow(),  # the admin entered the staff member's address
     )
     user.set_password(password)
     db.session.add(user)
@@ -305,3 +400,48 @@ def reset_two_factor(user: User, *, actor: User) -> None:
         before=before,
         after=_snapshot(user),
     )
+
+
+def invite_patient(patient, *, email: str, actor: User) -> User:
+    """Give a patient registered by the desk a login: an account with no usable
+    password, linked to their record, and an e-mail with a single-use link to
+    choose one (it also confirms the address)."""
+    from intake.patients.services import REGISTRARS, link_login
+
+    if actor is None or actor.role not in REGISTRARS:
+        raise NotAllowed(_("Only a coordinator or a doctor can do this."))
+    email = normalise_email(email)
+    if patient.user_id is not None:
+        raise DomainError(_("This patient already has a login."), field="email")
+    if find_by_email(email) is not None:
+        raise DomainError(_("Another account already uses this e-mail address."), field="email")
+    user = User(
+        email=email,
+        full_name=patient.full_name,
+        phone=patient.phone,
+        locale=patient.locale,
+        role=Role.PATIENT,
+    )
+    user.set_password(secrets.token_urlsafe(32))  # never told to anyone
+    db.session.add(user)
+    db.session.flush()
+    if not patient.email:
+        patient.email = email
+    link_login(patient, user, actor=actor)
+    token = secrets.token_urlsafe(32)
+    ttl = current_app.config["INVITATION_TTL_SECONDS"]
+    db.session.add(
+        PasswordResetToken(
+            user=user, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(seconds=ttl)
+        )
+    )
+    link = _absolute("accounts.reset_password", token=token)
+    notify(patient, "patient_invitation", link=link, days=max(1, ttl // 86400))
+    audit.record(
+        actor=actor,
+        action="accounts.invite",
+        entity=user,
+        after=_snapshot(user),
+        patient=patient,
+    )
+    return user

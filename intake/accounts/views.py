@@ -81,6 +81,18 @@ def login():
         if user is None:
             db.session.commit()  # keep the failed-attempt audit row
             form.password.errors = [_("The e-mail or password is not correct.")]
+        elif user.role == Role.PATIENT and user.email_verified_at is None:
+            # The password was right: only the owner learns the address is unconfirmed.
+            services.send_registration_link(user)
+            db.session.commit()
+            flash(
+                _(
+                    "Please confirm your e-mail address first: we have sent you a new link. "
+                    "It works for %(hours)s hours.",
+                    hours=services.REGISTRATION_LINK_HOURS,
+                ),
+                "warning",
+            )
         else:
             next_url = safe_next(request.args.get("next"))
             if user.has_two_factor:
@@ -162,6 +174,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -174,22 +187,45 @@ def register():
         )
     if form.validate_on_submit():
         try:
-            user = services.register_patient(
+            services.register_patient(
                 email=form.email.data,
                 password=form.password.data,
-                full_name=form.full_name.data,
+                family_name=form.family_name.data,
+                given_name=form.given_name.data,
+                family_name_latin=form.family_name_latin.data,
+                given_name_latin=form.given_name_latin.data,
+                sex=form.sex.data or None,
+                nationality=form.nationality.data or None,
                 date_of_birth=form.date_of_birth.data,
                 phone=form.phone.data,
                 locale=form.locale.data,
             )
         except DomainError as exc:
+            db.session.rollback()
             show_domain_error(form, exc)
         else:
             db.session.commit()
-            login_user(user)
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(home_url(user))
+            session["lang"] = form.locale.data
+            return render_template("accounts/register_sent.html", email=form.email.data)
     return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/register/confirm/<token>")
+def confirm_registration(token: str):
+    user = services.confirm_registration(token[:500])
+    if user is None:
+        flash(_("This link has expired or is not valid. Log in to receive a new one."), "warning")
+        return redirect(url_for("accounts.login"))
+    db.session.commit()
+    if current_user.is_authenticated and current_user.id != user.id:
+        logout_user()
+    if not current_user.is_authenticated:
+        login_user(user)
+        session.pop("lang", None)
+        services.record_login(user)
+        db.session.commit()
+    flash(_("Thank you: your e-mail address is confirmed. Welcome!"), "success")
+    return redirect(home_url(user))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

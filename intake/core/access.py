@@ -30,7 +30,8 @@ def role_required(*roles: Role):
 def can_view_patient(user, patient) -> bool:
     """A patient sees only themself; clinical staff see every patient."""
     if user.role == Role.PATIENT:
-        return user.id == patient.id
+        own = getattr(user, "patient", None)
+        return own is not None and own.id == patient.id
     return user.role in (Role.COORDINATOR, Role.DOCTOR, Role.MANAGER)
 
 

@@ -23,3 +23,13 @@ class NotAllowed(DomainError):
 
 class Conflict(DomainError):
     """The state changed underneath (e.g. a seat was just taken)."""
+
+
+class FieldErrors(DomainError):
+    """Several fields are wrong at once: ``errors`` maps each field to its message,
+    so the form can show every problem in one answer."""
+
+    def __init__(self, errors: dict[str, str]):
+        first_field, first_message = next(iter(errors.items()))
+        super().__init__(first_message, field=first_field)
+        self.errors = dict(errors)

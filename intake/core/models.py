@@ -37,7 +37,7 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(64), index=True)
     entity_type: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(64))
-    patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     before: Mapped[dict | None]
     after: Mapped[dict | None]
     ip_address: Mapped[str | None] = mapped_column(String(64))

@@ -24,8 +24,10 @@ def show_domain_error(form, exc: DomainError) -> None:
     """Undo the failed change and show the message beside its field (or, for a
     message about the whole form, at the top of the page)."""
     db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
+    errors = getattr(exc, "errors", None) or {exc.field: exc.message}
+    for name, message in errors.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "danger")

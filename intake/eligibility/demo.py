@@ -58,22 +58,30 @@ EXTRA_PATIENTS = (
 # --------------------------------------------------------------------------- building blocks
 
 
-def answer_pages(patient: User, answers: dict, *, pages: int | None = None) -> None:
-    """Answer the questionnaire page by page, as the patient would."""
+def answer_pages(user: User, answers: dict, *, pages: int | None = None) -> None:
+    """Answer the questionnaire page by page, as the patient (``user``, their
+    login) would."""
+    patient = user.patient
     data = services.questionnaire_data(services.editable_questionnaire(patient, create=False))
     for page in data.pages[:pages]:
-        services.save_page(patient, page.code, answers, actor=patient, direction="next")
+        services.save_page(patient, page.code, answers, actor=user, direction="next")
 
 
-def submit(patient: User, answers: dict) -> None:
-    answer_pages(patient, answers)
-    services.submit_questionnaire(patient, actor=patient)
+def submit(user: User, answers: dict) -> None:
+    answer_pages(user, answers)
+    services.submit_questionnaire(user.patient, actor=user)
+
+
+def _course_id(user: User) -> int:
+    from intake.patients.services import current_course
+
+    return current_course(user.patient).id
 
 
 def approve(
     patient: User, *, doctor: User, doctor_password: str, indication: str, route: str
 ) -> None:
-    questionnaire = queries.current_questionnaire(patient.id)
+    questionnaire = queries.current_questionnaire(_course_id(patient))
     services.save_review_notes(
         questionnaire,
         actor=doctor,
@@ -100,19 +108,19 @@ def enter_panel(patient: User, *, actor: User, count: int | None = None, days_ag
     test_date = services.clinic_today() - timedelta(days=days_ago)
     for item in queries.panel_items()[:count]:
         services.enter_panel_result(
-            patient,
+            patient.patient,
             actor=actor,
             item_code=item.code,
             test_date=test_date,
             result="Negative",
-            acceptable=True,
+            acceptable=True if actor.role == Role.DOCTOR else None,
         )
 
 
-def sign_all(patient: User, *, password: str) -> None:
+def sign_all(user: User, *, password: str) -> None:
     for kind in ConsentKind:
-        document = queries.document_for(kind, patient.locale)
-        services.sign_consent(patient, document, actor=patient, password=password)
+        document = queries.document_for(kind, user.locale)
+        services.sign_consent(user.patient, document, actor=user, password=password)
 
 
 def make_ready_to_book(
@@ -124,7 +132,7 @@ def make_ready_to_book(
     approve(
         patient, doctor=doctor, doctor_password=doctor_password, indication="knee_oa", route="local"
     )
-    enter_panel(patient, actor=coordinator)
+    enter_panel(patient, actor=doctor)
     sign_all(patient, password=password)
     return patient
 
@@ -147,7 +155,7 @@ def seed_eligibility() -> list[str]:
 
     def fresh(email: str) -> User | None:
         patient = accounts.find_by_email(email)
-        if patient is None or queries.current_questionnaire(patient.id) is not None:
+        if patient is None or queries.current_questionnaire(_course_id(patient)) is not None:
             return None
         return patient
 
@@ -180,7 +188,7 @@ def seed_eligibility() -> list[str]:
     if patient := fresh("zhang.min@demo.clinic"):
         submit(patient, INELIGIBLE_ANSWERS)
         services.decide_review(
-            queries.current_questionnaire(patient.id),
+            queries.current_questionnaire(_course_id(patient)),
             actor=doctor,
             decision=Decision.DECLINED,
             reason="Cancer treatment is still going on. Please continue it with your oncologist; "
@@ -197,7 +205,7 @@ def seed_eligibility() -> list[str]:
             password=PATIENT_PASSWORD,
         )
         services.withdraw_consent(
-            patient,
+            patient.patient,
             ConsentKind.TREATMENT,
             actor=patient,
             reason="I would like to think about it longer with my family.",

@@ -104,6 +104,9 @@ MSG_PANEL_UNACCEPTABLE = N_(
 MSG_CONSENT_MISSING = N_("The consent for the treatment has not been signed yet.")
 MSG_CONSENT_WITHDRAWN = N_("Consent has been withdrawn, so nothing further can be booked.")
 MSG_CROSS_BORDER = N_("The consent to send your data abroad has not been signed yet.")
+MSG_CONSENT_OUTDATED = N_(
+    "A new version of the treatment consent has been published. Please read and sign it."
+)
 
 
 def _field(result: Any, name: str) -> Any:
@@ -147,11 +150,17 @@ def panel_problems(
 
 
 def _consent_problems(
-    consent_signed: bool, consent_withdrawn: bool, cross_border_consent_signed: bool | None
+    consent_signed: bool,
+    consent_withdrawn: bool,
+    cross_border_consent_signed: bool | None,
+    consent_outdated: bool = False,
 ) -> list[Missing]:
     if consent_withdrawn:
         return [Missing("consent_withdrawn", MSG_CONSENT_WITHDRAWN)]
-    problems = [] if consent_signed else [Missing("consent_missing", MSG_CONSENT_MISSING)]
+    if consent_signed and consent_outdated:
+        problems = [Missing("consent_outdated", MSG_CONSENT_OUTDATED)]
+    else:
+        problems = [] if consent_signed else [Missing("consent_missing", MSG_CONSENT_MISSING)]
     if cross_border_consent_signed is False:
         problems.append(Missing("cross_border_consent_missing", MSG_CROSS_BORDER))
     return problems
@@ -168,6 +177,7 @@ def collection_gate(
     cross_border_consent_signed: bool | None,
     today: date,
     visit_date: date | None = None,
+    consent_outdated: bool = False,
 ) -> GateResult:
     """May the collection visit be booked? Lists every missing item, in a stable order.
 
@@ -186,6 +196,8 @@ def collection_gate(
         result = panel_results.get(code)
         missing.extend(panel_problems(code, result, panel_validity_days, today, valid_on))
     missing.extend(
-        _consent_problems(consent_signed, consent_withdrawn, cross_border_consent_signed)
+        _consent_problems(
+            consent_signed, consent_withdrawn, cross_border_consent_signed, consent_outdated
+        )
     )
     return GateResult(allowed=not missing, missing=tuple(missing))

@@ -20,6 +20,7 @@ from intake.core.types import utcnow
 from intake.eligibility.question_bank import DEFAULT_LANGUAGE
 from intake.eligibility.question_bank import QuestionSet as QuestionSetData
 from intake.extensions import db
+from intake.patients.models import Course, Patient
 
 
 def _pick(texts: dict | None, lang: str) -> str:
@@ -72,8 +73,10 @@ class Questionnaire(db.Model):
     __table_args__ = (Index("ix_questionnaires_status_submitted_at", "status", "submitted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    patient: Mapped[User] = relationship()
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient: Mapped[Patient] = relationship()
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    course: Mapped[Course] = relationship()
     question_set_id: Mapped[int] = mapped_column(ForeignKey("question_sets.id"))
     question_set: Mapped[QuestionSet] = relationship()
     status: Mapped[QuestionnaireStatus] = mapped_column(
@@ -126,8 +129,10 @@ class Review(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), index=True)
     questionnaire: Mapped[Questionnaire] = relationship()
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient: Mapped[Patient] = relationship(foreign_keys=[patient_id])
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    course: Mapped[Course] = relationship()
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     doctor: Mapped[User | None] = relationship(foreign_keys=[doctor_id])
     history_notes: Mapped[str | None] = mapped_column(Text)
@@ -176,7 +181,9 @@ class PanelOrder(db.Model):
     __tablename__ = "panel_orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    course: Mapped[Course] = relationship()
     questionnaire_id: Mapped[int | None] = mapped_column(ForeignKey("questionnaires.id"))
     ordered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     ordered_by: Mapped[User] = relationship(foreign_keys=[ordered_by_id])
@@ -192,7 +199,9 @@ class PanelResult(db.Model):
     __table_args__ = (Index("ix_panel_results_patient_item", "patient_id", "item_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    course: Mapped[Course] = relationship()
     item_code: Mapped[str] = mapped_column(String(32))
     test_date: Mapped[date]
     result: Mapped[str] = mapped_column(String(200))
@@ -220,6 +229,9 @@ class ConsentDocument(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     is_current: Mapped[bool] = mapped_column(default=True)
+    # This version changes what the patient agrees to: patients whose course has
+    # not reached collection sign it again before booking.
+    changes_meaning: Mapped[bool] = mapped_column(default=False)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -232,8 +244,10 @@ class ConsentSignature(db.Model):
     __table_args__ = (Index("ix_consent_signatures_patient_kind", "patient_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    patient: Mapped[Patient] = relationship(foreign_keys=[patient_id])
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    course: Mapped[Course] = relationship()
     document_id: Mapped[int] = mapped_column(ForeignKey("consent_documents.id"))
     document: Mapped[ConsentDocument] = relationship()
     kind: Mapped[ConsentKind] = mapped_column(enum_column(ConsentKind, "signature_consent_kind"))
@@ -241,6 +255,8 @@ class ConsentSignature(db.Model):
     locale: Mapped[str] = mapped_column(String(16))
     signer_name: Mapped[str] = mapped_column(String(200))
     meaning: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the exact text shown (title, blank line, body), shown on the signature page.
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     ip_address: Mapped[str | None] = mapped_column(String(64))
     withdrawn_at: Mapped[datetime | None]
@@ -253,6 +269,7 @@ class ConsentSignature(db.Model):
         "locale",
         "signer_name",
         "meaning",
+        "text_sha256",
         "signed_at",
         "ip_address",
         "withdrawn_at",

@@ -3,15 +3,13 @@ each, whatever the amount of data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from intake.accounts.models import User
 from intake.core import settings
-from intake.core.text import N_
 from intake.eligibility.gate import DEFAULT_PANEL_ITEMS, GateResult, collection_gate
 from intake.eligibility.models import (
     ConsentDocument,
@@ -33,6 +31,7 @@ from intake.eligibility.question_bank import (
 )
 from intake.eligibility.question_bank import QuestionSet as QuestionSetData
 from intake.extensions import db
+from intake.patients.models import Course
 
 # --------------------------------------------------------------------------- reference data
 
@@ -99,32 +98,32 @@ def panel_items() -> list[PanelItemDefinition]:
 # --------------------------------------------------------------------------- per patient
 
 
-def current_questionnaire(patient_id: int) -> Questionnaire | None:
-    """The patient's latest questionnaire (one at a time; a new one only after a decline)."""
+def current_questionnaire(course_id: int) -> Questionnaire | None:
+    """The course's questionnaire (one at a time; a declined one ends the course)."""
     return db.session.execute(
         select(Questionnaire)
-        .where(Questionnaire.patient_id == patient_id)
+        .where(Questionnaire.course_id == course_id)
         .order_by(Questionnaire.id.desc())
         .limit(1)
     ).scalar_one_or_none()
 
 
-def latest_panel_results(patient_id: int) -> dict[str, PanelResult]:
-    """The newest result per panel item: later rows replace earlier ones."""
+def latest_panel_results(course_id: int) -> dict[str, PanelResult]:
+    """The newest result per panel item in the course: later rows replace earlier ones."""
     newest = (
         select(func.max(PanelResult.id))
-        .where(PanelResult.patient_id == patient_id)
+        .where(PanelResult.course_id == course_id)
         .group_by(PanelResult.item_code)
     )
     rows = db.session.execute(select(PanelResult).where(PanelResult.id.in_(newest))).scalars()
     return {row.item_code: row for row in rows}
 
 
-def latest_signatures(patient_id: int) -> dict[ConsentKind, ConsentSignature]:
-    """The newest signature of each consent kind (withdrawn or not)."""
+def latest_signatures(course_id: int) -> dict[ConsentKind, ConsentSignature]:
+    """The course's newest signature of each consent kind (withdrawn or not)."""
     rows = db.session.execute(
         select(ConsentSignature)
-        .where(ConsentSignature.patient_id == patient_id)
+        .where(ConsentSignature.course_id == course_id)
         .order_by(ConsentSignature.id)
     ).scalars()
     return {row.kind: row for row in rows}
@@ -138,6 +137,8 @@ def gate_from(
     *,
     validity_days: int,
     today: date,
+    visit_date: date | None = None,
+    consent_outdated: bool = False,
 ) -> GateResult:
     treatment = signatures.get(ConsentKind.TREATMENT)
     cross_border = signatures.get(ConsentKind.CROSS_BORDER)
@@ -150,101 +151,30 @@ def gate_from(
         consent_withdrawn=any(s is not None and s.is_withdrawn for s in (treatment, cross_border)),
         cross_border_consent_signed=cross_border is not None and not cross_border.is_withdrawn,
         today=today,
+        visit_date=visit_date,
+        consent_outdated=consent_outdated,
     )
 
 
-def collection_gate_for(patient, *, today: date) -> GateResult:
-    """May ``patient`` book the collection visit on ``today``? Five queries:
-    the questionnaire, the newest panel results, the configured panel, the
-    settings and the consent signatures."""
+def collection_gate_for(course: Course, *, today: date, visit_date: date | None = None):
+    """May the course's collection (or reinfusion) visit be booked on ``today``
+    for ``visit_date``? The panel must still be valid on the visit day. Five
+    queries: the questionnaire, the newest panel results, the configured panel,
+    the settings and the consent signatures."""
+    signatures = latest_signatures(course.id)
     return gate_from(
-        current_questionnaire(patient.id),
-        latest_panel_results(patient.id),
+        current_questionnaire(course.id),
+        latest_panel_results(course.id),
         panel_items(),
-        latest_signatures(patient.id),
+        signatures,
         validity_days=settings.get("panel_validity_days"),
         today=today,
+        visit_date=visit_date,
+        consent_outdated=outdated_consent(signatures),
     )
 
 
 # --------------------------------------------------------------------------- the journey
-
-ANSWER, REVIEW, CONSULTATION, PANEL, APPROVAL, CONSENT, BOOK = (
-    "answer",
-    "review",
-    "consultation",
-    "panel",
-    "approval",
-    "consent",
-    "book",
-)
-STEP_TITLES = {
-    ANSWER: N_("Answer the health questions"),
-    REVIEW: N_("A doctor reviews your answers"),
-    CONSULTATION: N_("Attend your consultation"),
-    PANEL: N_("Blood test results"),
-    APPROVAL: N_("The doctor's approval"),
-    CONSENT: N_("Sign the consent"),
-    BOOK: N_("Book your collection visit"),
-}
-DECLINED = "declined"
-HALTED = "halted"
-
-
-@dataclass(frozen=True)
-class Step:
-    code: str
-    title: str
-    is_done: bool
-    is_current: bool
-
-
-@dataclass(frozen=True)
-class Journey:
-    #: A step code, or ``declined`` / ``halted`` when the journey stopped.
-    current: str
-    steps: tuple[Step, ...]
-    gate: GateResult
-
-
-def journey_of(
-    questionnaire: Questionnaire | None,
-    open_review: Review | None,
-    gate: GateResult,
-    *,
-    today: date,
-) -> Journey:
-    """Where the patient is. Pure: takes what ``patient_journey`` loaded."""
-    status = questionnaire.status if questionnaire is not None else None
-    approved = status == QuestionnaireStatus.APPROVED
-    missing = gate.codes
-    done = {
-        ANSWER: status
-        in (
-            QuestionnaireStatus.SUBMITTED,
-            QuestionnaireStatus.APPROVED,
-            QuestionnaireStatus.DECLINED,
-        ),
-        REVIEW: approved or status == QuestionnaireStatus.DECLINED or open_review is not None,
-        CONSULTATION: approved
-        or (
-            open_review is not None
-            and open_review.consultation_date is not None
-            and open_review.consultation_date <= today
-        ),
-        PANEL: not any(code.startswith("panel_") for code in missing),
-        APPROVAL: approved,
-        CONSENT: not any(code.startswith(("consent_", "cross_border_")) for code in missing),
-        BOOK: False,
-    }
-    order = (ANSWER, REVIEW, CONSULTATION, PANEL, APPROVAL, CONSENT, BOOK)
-    current = next(code for code in order if not done[code])
-    if status == QuestionnaireStatus.DECLINED:
-        current = DECLINED
-    elif "consent_withdrawn" in missing:
-        current = HALTED
-    steps = tuple(Step(code, STEP_TITLES[code], done[code], code == current) for code in order)
-    return Journey(current=current, steps=steps, gate=gate)
 
 
 def latest_reviews(questionnaire_id: int) -> list[Review]:
@@ -255,14 +185,38 @@ def latest_reviews(questionnaire_id: int) -> list[Review]:
     )
 
 
-def patient_journey(patient: User, *, today: date) -> dict:
-    questionnaire = current_questionnaire(patient.id)
+def outdated_consent(signatures: dict[ConsentKind, ConsentSignature]) -> bool:
+    """Has a version that changes the meaning been published since the
+    treatment consent was signed? (One query.)"""
+    treatment = signatures.get(ConsentKind.TREATMENT)
+    if treatment is None or treatment.is_withdrawn:
+        return False
+    newest = db.session.execute(
+        select(func.max(ConsentDocument.version)).where(
+            ConsentDocument.kind == ConsentKind.TREATMENT, ConsentDocument.changes_meaning
+        )
+    ).scalar_one_or_none()
+    return newest is not None and treatment.version < newest
+
+
+def course_journey(course: Course, *, today: date, now=None) -> dict:
+    """Where one course stands, for the patient's pages and the staff record
+    alike: a fixed number of queries whatever the data."""
+    from intake.core.types import utcnow
+    from intake.patients import journey as pure_journey
+    from intake.scheduling import queries as scheduling_queries
+
+    questionnaire = current_questionnaire(course.id)
     reviews = latest_reviews(questionnaire.id) if questionnaire is not None else []
     open_review = next((r for r in reviews if r.decision is None), None)
     decided = [r for r in reviews if r.decision is not None]
     items = panel_items()
-    results = latest_panel_results(patient.id)
-    signatures = latest_signatures(patient.id)
+    results = latest_panel_results(course.id)
+    signatures = latest_signatures(course.id)
+    collection = scheduling_queries.course_collection(course.id)
+    cal = scheduling_queries.clinic_calendar()
+    place = scheduling_queries.culture_place(course.id, cal)
+    resign = collection is None and outdated_consent(signatures)
     gate = gate_from(
         questionnaire,
         results,
@@ -270,15 +224,48 @@ def patient_journey(patient: User, *, today: date) -> dict:
         signatures,
         validity_days=settings.get("panel_validity_days"),
         today=today,
+        consent_outdated=resign,
     )
+    treatment = signatures.get(ConsentKind.TREATMENT)
+    cross_border = signatures.get(ConsentKind.CROSS_BORDER)
+    consultation = next(
+        (r.consultation_date for r in reversed(reviews) if r.consultation_date), None
+    )
+    facts = pure_journey.CourseFacts(
+        course_status=course.status.value,
+        questionnaire_status=questionnaire.status.value if questionnaire else None,
+        has_open_review=open_review is not None,
+        consultation_date=consultation,
+        gate_codes=gate.codes,
+        treatment_consent_signed=treatment is not None
+        and not treatment.is_withdrawn
+        and not resign,
+        cross_border_consent_signed=cross_border is not None and not cross_border.is_withdrawn,
+        collection_status=collection.status.value if collection else None,
+        collection_date=cal.local_date(collection.start_at) if collection else None,
+        culture_place=place,
+    )
+    journey = pure_journey.journey(facts, today=today)
     return {
+        "course": course,
         "questionnaire": questionnaire,
         "last_decision": decided[-1] if decided else None,
-        "journey": journey_of(questionnaire, open_review, gate, today=today),
+        "journey": journey,
+        "gate": gate,
         "panel_items": items,
         "results": results,
         "signatures": signatures,
+        "collection": collection,
+        "culture_place": place,
+        "consent_outdated": resign,
+        "now": now or utcnow(),
     }
+
+
+def patient_journey(patient, *, today: date) -> dict:
+    from intake.patients.services import current_course
+
+    return course_journey(current_course(patient), today=today)
 
 
 # --------------------------------------------------------------------------- staff screens
@@ -343,16 +330,17 @@ def questionnaire_with_patient(questionnaire_id: int) -> Questionnaire | None:
 def review_page(questionnaire: Questionnaire, *, today: date) -> dict:
     """Everything the doctor needs on one page: a fixed number of queries."""
     patient_id = questionnaire.patient_id
+    course_id = questionnaire.course_id
     reviews = latest_reviews(questionnaire.id)
     clinic_indications = indications(active_only=False)
     items = panel_items()
-    results = latest_panel_results(patient_id)
-    signatures = latest_signatures(patient_id)
+    results = latest_panel_results(course_id)
+    signatures = latest_signatures(course_id)
     orders = list(
         db.session.execute(
             select(PanelOrder)
             .options(joinedload(PanelOrder.ordered_by))
-            .where(PanelOrder.patient_id == patient_id)
+            .where(PanelOrder.course_id == course_id)
             .order_by(PanelOrder.id.desc())
         ).scalars()
     )
@@ -381,14 +369,18 @@ def review_page(questionnaire: Questionnaire, *, today: date) -> dict:
     }
 
 
-def panel_page(patient: User, *, today: date) -> dict:
-    """Configured items, every result entered (newest first) and the orders."""
+def panel_page(patient, *, today: date) -> dict:
+    """Configured items, every result of the current course entered (newest
+    first) and the orders."""
+    from intake.patients.services import current_course
+
+    course = current_course(patient)
     items = panel_items()
     history = list(
         db.session.execute(
             select(PanelResult)
             .options(joinedload(PanelResult.entered_by))
-            .where(PanelResult.patient_id == patient.id)
+            .where(PanelResult.course_id == course.id)
             .order_by(PanelResult.id.desc())
         ).scalars()
     )
@@ -399,12 +391,12 @@ def panel_page(patient: User, *, today: date) -> dict:
         db.session.execute(
             select(PanelOrder)
             .options(joinedload(PanelOrder.ordered_by))
-            .where(PanelOrder.patient_id == patient.id)
+            .where(PanelOrder.course_id == course.id)
             .order_by(PanelOrder.id.desc())
         ).scalars()
     )
-    signatures = latest_signatures(patient.id)
-    questionnaire = current_questionnaire(patient.id)
+    signatures = latest_signatures(course.id)
+    questionnaire = current_questionnaire(course.id)
     gate = gate_from(
         questionnaire,
         latest,

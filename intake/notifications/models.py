@@ -24,8 +24,10 @@ class Message(db.Model):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    user: Mapped[User] = relationship()
+    # The inbox it shows in (None: a patient without a login, reached by e-mail only).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    user: Mapped[User | None] = relationship()
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     template: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
     to_address: Mapped[str] = mapped_column(String(254))

@@ -1,16 +1,21 @@
-"""The patient's own page, and the staff's patient list and record."""
+"""The patient's own page, and the staff's patient list, registration and record."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from intake.accounts.models import User
+from intake.accounts import services as account_services
 from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core.access import can_view_patient, require, role_required
+from intake.core.errors import DomainError
 from intake.core.types import utcnow
+from intake.core.web import show_domain_error
 from intake.extensions import db
-from intake.patients import queries
+from intake.patients import queries, services
+from intake.patients.forms import InviteForm, PatientRegistrationForm
+from intake.patients.models import COURSE_STATUS_LABELS, SEX_LABELS, Patient
 
 bp = Blueprint("patients", __name__)
 
@@ -18,22 +23,133 @@ bp = Blueprint("patients", __name__)
 @bp.get("/me")
 @role_required(Role.PATIENT)
 def home():
-    return render_template("patients/home.html", **queries.patient_home(current_user))
+    return render_template("patients/home.html", **queries.patient_home(current_user, now=utcnow()))
 
 
 @bp.get("/patients")
 @role_required(*CLINICAL_ROLES)
 def staff_home():
-    search = request.args.get("q", "").strip()[:100]
+    search = request.args.get("q", "").replace("\x00", "").strip()[:100]
     page = queries.patient_list(search, request.args.get("page", 1, type=int))
-    return render_template("patients/staff_home.html", page=page, search=search)
+    return render_template(
+        "patients/staff_home.html",
+        page=page,
+        search=search,
+        can_register=current_user.role in services.REGISTRARS,
+    )
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@role_required(*services.REGISTRARS)
+def register():
+    """A coordinator registers a patient who phones or walks in. Records that
+    may be the same person are shown; saving anyway needs a confirmation."""
+    form = PatientRegistrationForm()
+    duplicates: list[Patient] = []
+    if form.validate_on_submit():
+        duplicates = queries.possible_duplicates(
+            family_name=form.family_name.data,
+            given_name=form.given_name.data,
+            date_of_birth=form.date_of_birth.data,
+            phone=form.phone.data,
+        )
+        if duplicates and request.form.get("not_duplicate") != "yes":
+            flash(
+                _(
+                    "This may be a patient who is already registered. Check the records "
+                    "below; register a new record only if it is a different person."
+                ),
+                "warning",
+            )
+        else:
+            try:
+                patient = services.register_patient_by_staff(
+                    actor=current_user,
+                    family_name=form.family_name.data,
+                    given_name=form.given_name.data,
+                    family_name_latin=form.family_name_latin.data,
+                    given_name_latin=form.given_name_latin.data,
+                    date_of_birth=form.date_of_birth.data,
+                    sex=form.sex.data or None,
+                    nationality=form.nationality.data or None,
+                    phone=form.phone.data,
+                    email=form.email.data,
+                    locale=form.locale.data,
+                )
+            except DomainError as exc:
+                show_domain_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("%(name)s is registered.", name=patient.full_name), "success")
+                return redirect(url_for("patients.record", patient_id=patient.id))
+    return render_template("patients/register.html", form=form, duplicates=duplicates)
+
+
+def _patient_or_404(patient_id: int) -> Patient:
+    patient = db.get_or_404(Patient, patient_id)
+    require(can_view_patient(current_user, patient))
+    return patient
 
 
 @bp.get("/patients/<int:patient_id>")
 @role_required(*CLINICAL_ROLES)
 def record(patient_id: int):
-    patient = db.get_or_404(User, patient_id)
-    require(patient.role == Role.PATIENT and can_view_patient(current_user, patient))
+    patient = _patient_or_404(patient_id)
+    invite = InviteForm()
+    if patient.email and not invite.email.data:
+        invite.email.data = patient.email
     return render_template(
-        "patients/record.html", patient=patient, **queries.patient_record(patient, now=utcnow())
+        "patients/record.html",
+        patient=patient,
+        invite_form=invite,
+        can_register=current_user.role in services.REGISTRARS,
+        sex_labels=SEX_LABELS,
+        course_status_labels=COURSE_STATUS_LABELS,
+        **queries.patient_record(patient, now=utcnow()),
     )
+
+
+@bp.post("/patients/<int:patient_id>/invite")
+@role_required(*services.REGISTRARS)
+def invite(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            account_services.invite_patient(patient, email=form.email.data, actor=current_user)
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "An invitation to choose a password was sent to %(email)s.",
+                    email=form.email.data,
+                ),
+                "success",
+            )
+            return redirect(url_for("patients.record", patient_id=patient.id))
+    return render_template(
+        "patients/record.html",
+        patient=patient,
+        invite_form=form,
+        can_register=True,
+        sex_labels=SEX_LABELS,
+        course_status_labels=COURSE_STATUS_LABELS,
+        **queries.patient_record(patient, now=utcnow()),
+    ), 400
+
+
+@bp.post("/patients/<int:patient_id>/courses")
+@role_required(*services.REGISTRARS)
+def new_course(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    try:
+        services.start_new_course(patient, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("A new treatment course is open."), "success")
+    return redirect(url_for("patients.record", patient_id=patient.id))

@@ -15,6 +15,7 @@ from intake.accounts.roles import Role
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
 from intake.extensions import db
+from intake.patients.models import Patient
 from intake.scheduling import queries, services
 from intake.scheduling.calendar import wall_to_utc
 from intake.scheduling.models import (
@@ -237,23 +238,28 @@ def _seed_closures(lines: list[str], cal: queries.ClinicCalendar, today: date) -
         lines.append(f"scheduling: {added} closures")
 
 
-def _extra_patients(password: str) -> list[User]:
+def _extra_patients(password: str) -> list[Patient]:
+    from intake.demo import split_name
+
     patients = []
     for n, (name, born, locale) in enumerate(EXTRA_PATIENTS, start=1):
         email = f"demo.patient{n:02d}@demo.clinic"
         user = accounts.find_by_email(email)
         if user is None:
+            family, given = split_name(name)
             user = accounts.register_patient(
                 email=email,
                 password=password,
-                full_name=name,
+                family_name=family,
+                given_name=given,
                 date_of_birth=born,
                 phone=f"+86 139 {1000 + n:04d} {2000 + n:04d}"
                 if locale == "zh_Hans"
                 else f"+81 90 {3000 + n:04d} {4000 + n:04d}",
                 locale=locale,
             )
-        patients.append(user)
+            user.email_verified_at = utcnow()
+        patients.append(user.patient)
     return patients
 
 
@@ -278,7 +284,7 @@ def _seed_bookings(lines: list[str], cal: queries.ClinicCalendar, password: str)
     today = cal.today(now)
     extra = _extra_patients(password)
     demo = {
-        u.email: u
+        u.email: u.patient
         for u in db.session.execute(
             select(User).where(User.role == Role.PATIENT, User.email.like("%@demo.clinic"))
         ).scalars()

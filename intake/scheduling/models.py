@@ -43,6 +43,7 @@ from intake.core.db import enum_column
 from intake.core.text import N_
 from intake.core.types import utcnow
 from intake.extensions import db
+from intake.patients.models import Course, Patient
 
 LOCALES = ("en", "zh_Hans", "ja")
 
@@ -288,8 +289,10 @@ class Appointment(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    patient: Mapped[Patient] = relationship(foreign_keys=[patient_id])
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    course: Mapped[Course] = relationship()
     visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_types.id"))
     visit_type: Mapped[VisitType] = relationship()
     start_at: Mapped[datetime] = mapped_column(index=True)
@@ -323,16 +326,22 @@ class Appointment(db.Model):
 
 
 class Hold(db.Model):
-    """One seat of one resource in one unit (or one day), taken by an appointment."""
+    """One seat of one resource in one unit (or one day), owned by what needs it:
+    the visit for rooms, chairs, beds and staff; the course's culture for an
+    incubator place (so a culture can give its place back early, or keep it
+    longer, without touching the collection visit)."""
 
     __tablename__ = "holds"
     __table_args__ = (
         UniqueConstraint("resource_id", "unit_start", "seat"),
         CheckConstraint("seat >= 0", name="seat_not_negative"),
+        CheckConstraint("(appointment_id IS NULL) <> (course_id IS NULL)", name="one_owner"),
+        Index("ix_holds_course_unit", "course_id", "unit_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
     unit_start: Mapped[datetime]
     seat: Mapped[int]

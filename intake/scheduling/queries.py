@@ -17,16 +17,16 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, and_, func, or_, select
 
 from intake.accounts.models import User
-from intake.accounts.roles import STAFF_ROLES, Role
+from intake.accounts.roles import STAFF_ROLES
 from intake.core import settings
 from intake.core.clinic import clinic_tz
 from intake.core.models import AuditEntry
 from intake.core.time import clinic_today
 from intake.extensions import db
+from intake.patients.models import Patient
 from intake.scheduling import availability as pure
 from intake.scheduling.calendar import (
     Closure as ClosureSpan,
@@ -287,10 +287,16 @@ def load_closures(start_at: datetime, end_at: datetime) -> list[ClosureSpan]:
 
 
 def _hold_window(
-    plan: Plan, cal: ClinicCalendar, first: date, last: date, exclude_appointment_id=None
+    plan: Plan,
+    cal: ClinicCalendar,
+    first: date,
+    last: date,
+    exclude_appointment_id=None,
+    exclude_course_id=None,
 ):
     """The hold rows that matter for starts on local days ``first`` … ``last``
-    (leaving out those of ``exclude_appointment_id``, a visit being moved)."""
+    (leaving out those of ``exclude_appointment_id``, a visit being moved, and
+    of ``exclude_course_id``, the culture place of a collection being moved)."""
     owners = plan.owners
     per_day_codes = {code for code, need in plan.needs.items() if need.is_per_day}
     unit_ids = sorted(i for i, codes in owners.items() if not set(codes) & per_day_codes)
@@ -314,7 +320,22 @@ def _hold_window(
             )
         )
     if conditions and exclude_appointment_id is not None:
-        return [and_(or_(*conditions), Hold.appointment_id != exclude_appointment_id)]
+        conditions = [
+            and_(
+                or_(*conditions),
+                or_(Hold.appointment_id.is_(None), Hold.appointment_id != exclude_appointment_id),
+            )
+        ]
+    if conditions and exclude_course_id is not None:
+        # An id, or a one-column select of it (no extra statement for the caller).
+        if not isinstance(exclude_course_id, Select):
+            exclude_course_id = [exclude_course_id]
+        conditions = [
+            and_(
+                or_(*conditions),
+                or_(Hold.course_id.is_(None), Hold.course_id.not_in(exclude_course_id)),
+            )
+        ]
     return conditions
 
 
@@ -361,9 +382,10 @@ def load_hold_counts(
     first: date,
     last: date,
     exclude_appointment_id: int | None = None,
+    exclude_course_id: int | None = None,
 ) -> dict[pure.HoldKey, int]:
     """One statement: taken seats per resource and unit for starts on ``first`` … ``last``."""
-    conditions = _hold_window(plan, cal, first, last, exclude_appointment_id)
+    conditions = _hold_window(plan, cal, first, last, exclude_appointment_id, exclude_course_id)
     rows = []
     if conditions:
         rows = db.session.execute(
@@ -375,10 +397,14 @@ def load_hold_counts(
 
 
 def load_taken_seats(
-    plan: Plan, cal: ClinicCalendar, day: date, exclude_appointment_id: int | None = None
+    plan: Plan,
+    cal: ClinicCalendar,
+    day: date,
+    exclude_appointment_id: int | None = None,
+    exclude_course_id: int | None = None,
 ) -> set[tuple[int, datetime, int]]:
     """Every ``(resource_id, unit_start, seat)`` taken that a start on ``day`` could need."""
-    conditions = _hold_window(plan, cal, day, day, exclude_appointment_id)
+    conditions = _hold_window(plan, cal, day, day, exclude_appointment_id, exclude_course_id)
     if not conditions:
         return set()
     rows = db.session.execute(
@@ -420,7 +446,14 @@ def availability(
     if last < first:
         return []
     closures = load_closures(cal.day_start(first), cal.day_start(last + timedelta(days=2)))
-    holds = load_hold_counts(plan, cal, first, last, exclude_appointment_id)
+    exclude_course_id = None
+    if exclude_appointment_id is not None and plan.day_block_days:
+        # A collection being moved: its culture's incubator place moves with it.
+        # (A subquery, not a statement of its own: the read budget stays at four.)
+        exclude_course_id = select(Appointment.course_id).where(
+            Appointment.id == exclude_appointment_id
+        )
+    holds = load_hold_counts(plan, cal, first, last, exclude_appointment_id, exclude_course_id)
     return pure.free_starts(
         plan.pure,
         start_date=first,
@@ -461,7 +494,7 @@ def visit_types(*, patient_bookable: bool = False, desk_bookable: bool = False) 
     return list(db.session.execute(query).scalars())
 
 
-def my_visits(patient: User, now: datetime) -> dict:
+def my_visits(patient: Patient, now: datetime) -> dict:
     """The patient's visits: upcoming (still to come) and past or cancelled. One query."""
     rows = (
         db.session.execute(
@@ -479,7 +512,7 @@ def my_visits(patient: User, now: datetime) -> dict:
     return {"upcoming": upcoming, "history": history}
 
 
-def upcoming_of_type(patient: User, visit_type_id: int, now: datetime) -> Appointment | None:
+def upcoming_of_type(patient: Patient, visit_type_id: int, now: datetime) -> Appointment | None:
     return db.session.execute(
         select(Appointment)
         .where(
@@ -503,10 +536,9 @@ def day_list(day: date, cal: ClinicCalendar) -> dict:
     """The front desk's list for one local day: every appointment with its patient,
     visit type and the resources it holds. Two queries."""
     start, end = cal.day_start(day), cal.day_start(day + timedelta(days=1))
-    patient = aliased(User)
     rows = db.session.execute(
-        select(Appointment, patient, VisitType)
-        .join(patient, Appointment.patient_id == patient.id)
+        select(Appointment, Patient, VisitType)
+        .join(Patient, Appointment.patient_id == Patient.id)
         .join(VisitType, Appointment.visit_type_id == VisitType.id)
         .where(Appointment.start_at >= start, Appointment.start_at < end)
         .order_by(Appointment.start_at, Appointment.id)
@@ -556,7 +588,17 @@ def appointment_page(appointment: Appointment, cal: ClinicCalendar) -> dict:
     per_day = db.session.execute(
         select(Resource, func.count(Hold.id), func.min(Hold.unit_start), func.max(Hold.unit_start))
         .join(Hold, Hold.resource_id == Resource.id)
-        .where(Hold.appointment_id == appointment.id, Resource.is_per_day.is_(True))
+        .where(
+            or_(
+                Hold.appointment_id == appointment.id,
+                and_(
+                    Hold.course_id == appointment.course_id,
+                    appointment.visit_type.day_block_resource_id is not None,
+                    Hold.unit_start >= cal.day_start(cal.local_date(appointment.start_at)),
+                ),
+            ),
+            Resource.is_per_day.is_(True),
+        )
         .group_by(Resource.id)
     ).all()
     history = (
@@ -640,21 +682,46 @@ def appointments_during(start_at: datetime, end_at: datetime) -> list[Appointmen
     )
 
 
-def find_patients(search: str, limit: int = 20) -> list[User]:
-    like = f"%{search.strip().lower()}%"
+def find_patients(search: str, limit: int = 20) -> list[Patient]:
+    from intake.patients.queries import patient_search_clause
+
     return list(
         db.session.execute(
-            select(User)
-            .where(
-                User.role == Role.PATIENT,
-                User.is_active,
-                or_(
-                    func.lower(User.full_name).like(like),
-                    func.lower(User.email).like(like),
-                    User.phone.like(like),
-                ),
-            )
-            .order_by(User.full_name)
+            select(Patient)
+            .where(patient_search_clause(search))
+            .order_by(Patient.family_name, Patient.given_name)
             .limit(limit)
         ).scalars()
     )
+
+
+def culture_place(course_id: int, cal: ClinicCalendar) -> tuple[date, date] | None:
+    """First and last clinic-local day of the incubator place the course's
+    culture holds (one query), or None."""
+    first, last = db.session.execute(
+        select(func.min(Hold.unit_start), func.max(Hold.unit_start)).where(
+            Hold.course_id == course_id
+        )
+    ).one()
+    if first is None:
+        return None
+    return cal.local_date(first), cal.local_date(last)
+
+
+def course_collection(course_id: int) -> Appointment | None:
+    """The course's latest collection visit (the visit that starts a culture)
+    that is booked, under way or done."""
+    return db.session.execute(
+        select(Appointment)
+        .join(Appointment.visit_type)
+        .where(
+            Appointment.course_id == course_id,
+            VisitType.day_block_resource_id.is_not(None),
+            Appointment.status.in_(
+                (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.COMPLETED)
+            ),
+        )
+        .options(_with_visit_type())
+        .order_by(Appointment.start_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()

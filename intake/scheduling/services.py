@@ -31,6 +31,8 @@ from intake.core.errors import Conflict, DomainError, NotAllowed
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.services import notify
+from intake.patients.models import Course, Patient
+from intake.patients.services import current_course
 from intake.scheduling import availability as pure
 from intake.scheduling import ics, queries
 from intake.scheduling.models import (
@@ -39,6 +41,7 @@ from intake.scheduling.models import (
     Appointment,
     AppointmentStatus,
     Hold,
+    Resource,
     VisitMode,
     VisitType,
 )
@@ -87,14 +90,21 @@ def _require_staff(actor: User | None) -> None:
         raise NotAllowed(_("Only clinic staff can do this."))
 
 
-def _check_actor_for(patient: User, actor: User | None) -> None:
+def _acts_as(actor: User | None, patient: Patient) -> bool:
+    """Is ``actor`` the patient's own login?"""
+    return _is_patient(actor) and actor.patient is not None and actor.patient.id == patient.id
+
+
+def _check_actor_for(patient: Patient, actor: User | None) -> None:
     """Patients act for themselves; clinic staff for any patient."""
+    if not isinstance(patient, Patient):
+        raise DomainError(_("Choose a patient."), field="patient")
     if _is_patient(actor):
-        if actor.id != patient.id:
+        if not _acts_as(actor, patient):
             raise NotAllowed(_("You can only book visits for yourself."))
     else:
         _require_staff(actor)
-    if patient.role != Role.PATIENT or not patient.is_active:
+    if not patient.is_active:
         raise DomainError(_("Choose an active patient account."), field="patient")
 
 
@@ -157,10 +167,14 @@ def _load_plan(code: str, values: dict) -> queries.Plan:
     return plan
 
 
-def _check_gate(patient: User, cal: queries.ClinicCalendar, now: datetime) -> None:
+def _check_gate(
+    course: Course, cal: queries.ClinicCalendar, now: datetime, start_at: datetime
+) -> None:
+    """Rule 2: approved review, consent, and a panel accepted by a doctor and
+    still valid on the visit day."""
     from intake.eligibility.queries import collection_gate_for
 
-    gate = collection_gate_for(patient, today=cal.today(now))
+    gate = collection_gate_for(course, today=cal.today(now), visit_date=cal.local_date(start_at))
     if not gate.allowed:
         raise GateClosed(
             _("The collection visit can be booked once everything below is ready."),
@@ -260,13 +274,14 @@ def _check_start(
     *,
     for_patient: bool,
     exclude_appointment_id: int | None = None,
+    exclude_course_id: int | None = None,
 ) -> set:
     """Raise unless ``start_at`` is bookable now; return the seats already taken
     (a visit being moved: without its own). Reads only, writes nothing."""
     day = cal.local_date(start_at)
     end_at = start_at + timedelta(minutes=plan.duration_minutes)
     closures = queries.load_closures(start_at, end_at)
-    taken = queries.load_taken_seats(plan, cal, day, exclude_appointment_id)
+    taken = queries.load_taken_seats(plan, cal, day, exclude_appointment_id, exclude_course_id)
     counts = queries.hold_counts(
         plan, cal, day, day, ((rid, unit, 1) for rid, unit, _seat in taken)
     )
@@ -312,10 +327,17 @@ def _take_seats(
         option = chooser.choose(code, key)
         if option is None:
             raise Conflict(taken_message(), field="start", code="full")
-        planned.append(option)
+        planned.append((option, code))
+
+    def owner(code: str) -> dict:
+        # An incubator place belongs to the course's culture, the rest to the visit.
+        if plan.needs[code].is_per_day:
+            return {"appointment_id": None, "course_id": appointment.course_id}
+        return {"appointment_id": appointment.id, "course_id": None}
+
     rows = [
-        {"appointment_id": appointment.id, "resource_id": rid, "unit_start": unit, "seat": seat}
-        for rid, unit, seat in sorted(planned)  # one global order: no deadlock between writers
+        {**owner(code), "resource_id": rid, "unit_start": unit, "seat": seat}
+        for (rid, unit, seat), code in sorted(planned)  # one global order: no deadlock
     ]
     try:
         with db.session.begin_nested():
@@ -338,14 +360,7 @@ def _take_seats(
                 with db.session.begin_nested():
                     db.session.execute(
                         insert(Hold),
-                        [
-                            {
-                                "appointment_id": appointment.id,
-                                "resource_id": rid,
-                                "unit_start": unit,
-                                "seat": seat,
-                            }
-                        ],
+                        [{**owner(code), "resource_id": rid, "unit_start": unit, "seat": seat}],
                     )
                 break
             except IntegrityError:
@@ -357,7 +372,17 @@ def _take_seats(
 
 
 def _release_seats(appointment: Appointment) -> None:
+    """Free the visit's seats and, for a collection, its culture's incubator
+    place from the collection day on."""
     db.session.execute(delete(Hold).where(Hold.appointment_id == appointment.id))
+    if appointment.visit_type.day_block_resource_id is not None:
+        cal = queries.clinic_calendar()
+        db.session.execute(
+            delete(Hold).where(
+                Hold.course_id == appointment.course_id,
+                Hold.unit_start >= cal.day_start(cal.local_date(appointment.start_at)),
+            )
+        )
 
 
 def _confirm(appointment: Appointment, template: str, **context) -> None:
@@ -381,7 +406,7 @@ def _confirm(appointment: Appointment, template: str, **context) -> None:
 
 
 def book_visit(
-    patient: User,
+    patient: Patient,
     visit_type_code: str,
     start_at: datetime,
     *,
@@ -410,8 +435,9 @@ def book_visit(
     if start_at < now:
         raise DomainError(_("That time has already passed."), field="start")
     cal = queries.clinic_calendar(values)
+    course = current_course(patient)
     if visit_type.requires_intake_gate:
-        _check_gate(patient, cal, now)
+        _check_gate(course, cal, now, start_at)
     if for_patient:
         existing = queries.upcoming_of_type(patient, visit_type.id, now)
         if existing is not None:
@@ -425,6 +451,7 @@ def book_visit(
     taken = _check_start(plan, cal, start_at, now, for_patient=for_patient)
     appointment = Appointment(
         patient=patient,
+        course=course,
         visit_type=visit_type,
         start_at=start_at,
         end_at=start_at + timedelta(minutes=plan.duration_minutes),
@@ -449,7 +476,7 @@ def book_visit(
 
 
 def record_past_visit(
-    patient: User,
+    patient: Patient,
     visit_type_code: str,
     start_at: datetime,
     *,
@@ -465,8 +492,8 @@ def record_past_visit(
     now = _now(now)
     if actor is not None:
         _require_staff(actor)
-    if patient.role != Role.PATIENT:
-        raise DomainError(_("Choose an active patient account."), field="patient")
+    if not isinstance(patient, Patient):
+        raise DomainError(_("Choose a patient."), field="patient")
     start_at = _aware(start_at)
     if start_at >= now:
         raise DomainError(_("Only visits that already took place can be recorded."))
@@ -477,6 +504,7 @@ def record_past_visit(
     taken = _check_start(plan, cal, start_at, start_at - timedelta(minutes=1), for_patient=False)
     appointment = Appointment(
         patient=patient,
+        course=current_course(patient),
         visit_type=plan.visit_type,
         start_at=start_at,
         end_at=start_at + timedelta(minutes=plan.duration_minutes),
@@ -507,7 +535,7 @@ def record_past_visit(
 def _check_change_allowed(appointment: Appointment, actor: User, now: datetime) -> bool:
     """Returns whether the actor is the patient; raises when they may not change it."""
     if _is_patient(actor):
-        if appointment.patient_id != actor.id:
+        if actor.patient is None or appointment.patient_id != actor.patient.id:
             raise NotAllowed(_("This is not your visit."))
         if appointment.status != AppointmentStatus.BOOKED:
             raise DomainError(_("This visit can no longer be changed."))
@@ -549,9 +577,15 @@ def reschedule_visit(
         raise DomainError(_("The visit is already at this time."), field="start")
     cal = queries.clinic_calendar(values)
     if plan.visit_type.requires_intake_gate:
-        _check_gate(appointment.patient, cal, now)
+        _check_gate(appointment.course, cal, now, start_at)
     taken = _check_start(
-        plan, cal, start_at, now, for_patient=by_patient, exclude_appointment_id=appointment.id
+        plan,
+        cal,
+        start_at,
+        now,
+        for_patient=by_patient,
+        exclude_appointment_id=appointment.id,
+        exclude_course_id=appointment.course_id if plan.day_block_days else None,
     )
     before = _snapshot(appointment)
     previous_start = appointment.start_at
@@ -736,3 +770,131 @@ def _booking_unit_is_fixed_while_visits_are_booked(current: dict, new: dict) -> 
             "visit is booked."
         )
     }
+
+
+# ------------------------------------------------------------------- the course's culture place
+
+
+def _culture_holds(course: Course) -> list[Hold]:
+    return list(
+        db.session.execute(
+            select(Hold).where(Hold.course_id == course.id).order_by(Hold.unit_start)
+        ).scalars()
+    )
+
+
+def release_culture_place(course: Course, *, from_day, actor: User | None, reason: str) -> int:
+    """Give the culture's incubator place back from local day ``from_day`` on
+    (a failed or finished culture), without touching any visit. Returns how many
+    place-days were freed."""
+    cal = queries.clinic_calendar()
+    freed = db.session.execute(
+        delete(Hold).where(Hold.course_id == course.id, Hold.unit_start >= cal.day_start(from_day))
+    ).rowcount
+    audit.record(
+        actor=actor,
+        action="scheduling.culture_place_released",
+        entity=course,
+        after={"from_day": from_day, "days": freed},
+        patient=course.patient,
+        note=reason,
+    )
+    db.session.flush()
+    return freed
+
+
+def extend_culture_place(course: Course, *, through_day, actor: User | None) -> int:
+    """Keep the culture's incubator place up to local day ``through_day`` (a
+    culture at risk needs longer). Each new day takes a seat under the same
+    unique constraint as every booking, the same seat number when free; when
+    no place is free on a day nothing is extended and ``Conflict`` names it."""
+    holds = _culture_holds(course)
+    if not holds:
+        raise DomainError(_("This course holds no culture place."))
+    cal = queries.clinic_calendar()
+    values = settings.values()
+    last = holds[-1]
+    resource = db.session.get(Resource, last.resource_id)
+    capacity = queries.capacity_of(resource, values)
+    day = cal.local_date(last.unit_start) + timedelta(days=1)
+    added = 0
+    while day <= through_day:
+        unit = cal.day_start(day)
+        seats = [last.seat] + [s for s in range(capacity) if s != last.seat]
+        for seat in seats:
+            if seat >= capacity:
+                continue
+            try:
+                with db.session.begin_nested():
+                    db.session.execute(
+                        insert(Hold),
+                        [
+                            {
+                                "appointment_id": None,
+                                "course_id": course.id,
+                                "resource_id": resource.id,
+                                "unit_start": unit,
+                                "seat": seat,
+                            }
+                        ],
+                    )
+                added += 1
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise Conflict(
+                _("No incubator place is free on %(day)s.", day=day.isoformat()), code="full"
+            )
+        day += timedelta(days=1)
+    audit.record(
+        actor=actor,
+        action="scheduling.culture_place_extended",
+        entity=course,
+        after={"through_day": through_day, "days": added},
+        patient=course.patient,
+    )
+    db.session.flush()
+    return added
+
+
+def cancel_future_visits(
+    course: Course, *, actor: User | None, reason: str, now: datetime | None = None
+) -> list[Appointment]:
+    """Cancel every visit of the course still to come (consent withdrawn, a
+    failed culture …): holds freed, rows kept with the reason, the patient told
+    of each. The front desk sees them among the day's cancellations."""
+    now = _now(now)
+    upcoming = list(
+        db.session.execute(
+            select(Appointment)
+            .where(
+                Appointment.course_id == course.id,
+                Appointment.status == AppointmentStatus.BOOKED,
+                Appointment.start_at > now,
+            )
+            .order_by(Appointment.start_at)
+        ).scalars()
+    )
+    for appointment in upcoming:
+        before = _snapshot(appointment)
+        _release_seats(appointment)
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.status_changed_at = now
+        appointment.cancelled_at = now
+        appointment.cancelled_by_id = actor.id if actor is not None else None
+        appointment.cancel_reason = reason
+        appointment.sequence += 1
+        old, new = audit.changes(before, _snapshot(appointment))
+        audit.record(
+            actor=actor,
+            action="scheduling.cancel",
+            entity=appointment,
+            before=old,
+            after=new,
+            patient=appointment.patient,
+            note=reason,
+        )
+        _confirm(appointment, "visit_cancelled", by_clinic=True)
+    db.session.flush()
+    return upcoming

@@ -16,6 +16,7 @@ from intake.eligibility.models import Outcome, QuestionnaireStatus
 from intake.extensions import db
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import DESKTOP, assert_accessible, log_in
+from tests.helpers import course_of
 
 SHOTS = Path("/tmp/intake-shots")
 
@@ -114,7 +115,7 @@ def test_patient_in_chinese_to_approved_and_ready_to_book(
     expect(page.locator("#next-step")).to_have_attribute("data-step", "review")
     assert_accessible(page)
     shot(page, "journey-zh-review")
-    record = queries.current_questionnaire(patient.id)
+    record = queries.current_questionnaire(course_of(patient).id)
     db.session.refresh(record)
     assert record.status == QuestionnaireStatus.SUBMITTED
     assert record.outcome == Outcome.NEEDS_REVIEW
@@ -153,7 +154,7 @@ def test_patient_in_chinese_to_approved_and_ready_to_book(
     assert record.status == QuestionnaireStatus.APPROVED
 
     # --- the panel results arrive (entered by the coordinator)
-    enter_panel(patient, actor=coordinator)
+    enter_panel(patient, actor=doctor)
     db.session.commit()
 
     # --- the patient signs both consents and is told to book next
@@ -180,4 +181,4 @@ def test_patient_in_chinese_to_approved_and_ready_to_book(
     expect(page.locator("#next-h")).to_have_text(book)
     assert_accessible(page)
     shot(page, "journey-zh-book")
-    assert queries.collection_gate_for(patient, today=services.clinic_today()).allowed
+    assert queries.collection_gate_for(course_of(patient), today=services.clinic_today()).allowed

@@ -17,6 +17,7 @@ from intake.eligibility.demo import (
 )
 from intake.extensions import db
 from tests.conftest import PASSWORD
+from tests.helpers import course_of
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def make_submitted(intake, make_user):
     def make(answers=None, **overrides):
         patient = make_user(Role.PATIENT, **overrides)
         answer_pages(patient, answers or ELIGIBLE_ANSWERS)
-        services.submit_questionnaire(patient, actor=patient)
+        services.submit_questionnaire(patient.patient, actor=patient)
         db.session.commit()
         return patient
 
@@ -66,12 +67,12 @@ def make_approved(make_submitted, doctor):
 
 
 @pytest.fixture
-def make_ready(make_approved, coordinator):
+def make_ready(make_approved, doctor):
     """Approved, complete panel and both consents signed: may book the collection."""
 
     def make(**overrides):
         patient = make_approved(**overrides)
-        enter_panel(patient, actor=coordinator)
+        enter_panel(patient, actor=doctor)
         sign_all(patient, password=PASSWORD)
         db.session.commit()
         return patient
@@ -91,7 +92,7 @@ def audit_rows():
 
 
 def current(patient):
-    return queries.current_questionnaire(patient.id)
+    return queries.current_questionnaire(course_of(patient).id)
 
 
 def error_beside(body: str, field_id: str) -> str:

@@ -15,6 +15,7 @@ from intake.extensions import db
 from intake.notifications.models import Message
 from tests.conftest import PASSWORD
 from tests.eligibility.conftest import current, error_beside
+from tests.helpers import course_of
 
 
 def _signatures() -> int:
@@ -23,7 +24,7 @@ def _signatures() -> int:
 
 def _sign(patient, kind=ConsentKind.TREATMENT, password=PASSWORD, locale=None):
     document = queries.document_for(kind, locale or patient.locale)
-    return services.sign_consent(patient, document, actor=patient, password=password)
+    return services.sign_consent(patient.patient, document, actor=patient, password=password)
 
 
 def _login(client, patient):
@@ -92,7 +93,7 @@ def test_reference_data_publishes_version_1_in_three_languages(intake):
 def test_signing_records_who_when_version_language_and_meaning(make_approved, audit_rows):
     patient = make_approved(locale="zh_Hans", full_name="王丽")
     signature = services.sign_consent(
-        patient,
+        patient.patient,
         queries.document_for(ConsentKind.TREATMENT, "zh_Hans"),
         actor=patient,
         password=PASSWORD,
@@ -133,7 +134,9 @@ def test_only_the_patient_signs(make_approved, make_user):
     patient = make_approved()
     document = queries.document_for(ConsentKind.TREATMENT, "en")
     with pytest.raises(NotAllowed):
-        services.sign_consent(patient, document, actor=make_user(Role.DOCTOR), password=PASSWORD)
+        services.sign_consent(
+            patient.patient, document, actor=make_user(Role.DOCTOR), password=PASSWORD
+        )
 
 
 def test_consent_is_signed_only_after_the_answers_are_sent(intake, make_user):
@@ -163,8 +166,8 @@ def test_a_new_version_must_be_read_before_signing(make_approved, make_user):
     db.session.commit()
     assert (new.version, new.is_current, old.is_current) == (2, True, False)
     with pytest.raises(DomainError):
-        services.sign_consent(patient, old, actor=patient, password=PASSWORD)
-    signature = services.sign_consent(patient, new, actor=patient, password=PASSWORD)
+        services.sign_consent(patient.patient, old, actor=patient, password=PASSWORD)
+    signature = services.sign_consent(patient.patient, new, actor=patient, password=PASSWORD)
     assert signature.version == 2
 
 
@@ -174,12 +177,12 @@ def test_a_new_version_must_be_read_before_signing(make_approved, make_user):
 def test_withdrawal_halts_the_gate_and_is_audited(make_ready, audit_rows):
     patient = make_ready()
     today = services.clinic_today()
-    assert queries.collection_gate_for(patient, today=today).allowed
+    assert queries.collection_gate_for(course_of(patient), today=today).allowed
     signature = services.withdraw_consent(
-        patient, ConsentKind.TREATMENT, actor=patient, reason="Need more time."
+        patient.patient, ConsentKind.TREATMENT, actor=patient, reason="Need more time."
     )
     db.session.commit()
-    gate = queries.collection_gate_for(patient, today=today)
+    gate = queries.collection_gate_for(course_of(patient), today=today)
     assert not gate.allowed and gate.codes == ("consent_withdrawn",)
     assert signature.withdrawn_at is not None and signature.withdrawal_reason == "Need more time."
     (row,) = audit_rows("eligibility.consent_withdraw", patient_id=patient.id)
@@ -193,33 +196,35 @@ def test_withdrawal_halts_the_gate_and_is_audited(make_ready, audit_rows):
 
 def test_withdrawing_the_cross_border_consent_also_halts(make_ready):
     patient = make_ready()
-    services.withdraw_consent(patient, ConsentKind.CROSS_BORDER, actor=patient)
-    gate = queries.collection_gate_for(patient, today=services.clinic_today())
+    services.withdraw_consent(patient.patient, ConsentKind.CROSS_BORDER, actor=patient)
+    gate = queries.collection_gate_for(course_of(patient), today=services.clinic_today())
     assert gate.codes == ("consent_withdrawn",)
 
 
 def test_signing_again_after_withdrawal_reopens_the_journey(make_ready):
     patient = make_ready()
-    services.withdraw_consent(patient, ConsentKind.TREATMENT, actor=patient)
+    services.withdraw_consent(patient.patient, ConsentKind.TREATMENT, actor=patient)
     _sign(patient)
-    assert queries.collection_gate_for(patient, today=services.clinic_today()).allowed
+    assert queries.collection_gate_for(course_of(patient), today=services.clinic_today()).allowed
 
 
 def test_staff_record_a_withdrawal_only_with_a_reason(make_ready, coordinator, make_user):
     patient = make_ready()
     with pytest.raises(DomainError) as caught:
-        services.withdraw_consent(patient, ConsentKind.TREATMENT, actor=coordinator, reason="")
+        services.withdraw_consent(
+            patient.patient, ConsentKind.TREATMENT, actor=coordinator, reason=""
+        )
     assert caught.value.field == "reason"
     with pytest.raises(NotAllowed):
         services.withdraw_consent(
-            patient, ConsentKind.TREATMENT, actor=make_user(Role.LAB), reason="x"
+            patient.patient, ConsentKind.TREATMENT, actor=make_user(Role.LAB), reason="x"
         )
     with pytest.raises(NotAllowed):
         services.withdraw_consent(
-            patient, ConsentKind.TREATMENT, actor=make_user(Role.PATIENT), reason="x"
+            patient.patient, ConsentKind.TREATMENT, actor=make_user(Role.PATIENT), reason="x"
         )
     signature = services.withdraw_consent(
-        patient, ConsentKind.TREATMENT, actor=coordinator, reason="Phoned the clinic."
+        patient.patient, ConsentKind.TREATMENT, actor=coordinator, reason="Phoned the clinic."
     )
     assert signature.withdrawn_by_id == coordinator.id
 
@@ -227,7 +232,7 @@ def test_staff_record_a_withdrawal_only_with_a_reason(make_ready, coordinator, m
 def test_nothing_to_withdraw(make_approved):
     patient = make_approved()
     with pytest.raises(DomainError) as caught:
-        services.withdraw_consent(patient, ConsentKind.TREATMENT, actor=patient)
+        services.withdraw_consent(patient.patient, ConsentKind.TREATMENT, actor=patient)
     assert caught.value.message == "There is no signed consent to withdraw."
 
 
@@ -297,15 +302,17 @@ def test_the_patient_withdraws_on_the_page(client, make_ready):
 
 def test_staff_see_a_withdrawal(client, login_as, make_ready, make_submitted):
     patient = make_ready(full_name="Withdrawn Patient")
-    services.withdraw_consent(patient, ConsentKind.TREATMENT, actor=patient, reason="Family.")
+    services.withdraw_consent(
+        patient.patient, ConsentKind.TREATMENT, actor=patient, reason="Family."
+    )
     waiting = make_submitted()  # signed while waiting, then withdrew
     services.sign_consent(
-        waiting,
-        queries.document_for(ConsentKind.TREATMENT, "en"),
+        waiting.patient,
+        queries.document_for(ConsentKind.CROSS_BORDER, "en"),
         actor=waiting,
         password=PASSWORD,
     )
-    services.withdraw_consent(waiting, ConsentKind.TREATMENT, actor=waiting)
+    services.withdraw_consent(waiting.patient, ConsentKind.CROSS_BORDER, actor=waiting)
     db.session.commit()
     login_as(Role.COORDINATOR)
     with client.get(f"/reviews/{current(patient).id}") as r:
@@ -329,13 +336,13 @@ def test_staff_record_a_withdrawal_on_the_review_page(client, login_as, make_rea
     data = {"withdraw-kind": "treatment", "withdraw-reason": "Told us by phone."}
     with client.post(url, data=data) as r:
         assert r.status_code == 302
-    assert queries.latest_signatures(patient.id)[ConsentKind.TREATMENT].is_withdrawn
+    assert queries.latest_signatures(course_of(patient).id)[ConsentKind.TREATMENT].is_withdrawn
 
 
 def test_consent_records_of_others_are_404(client, make_ready, make_approved):
     theirs = make_ready()
     mine = make_approved()
-    their_signature = queries.latest_signatures(theirs.id)[ConsentKind.TREATMENT]
+    their_signature = queries.latest_signatures(course_of(theirs).id)[ConsentKind.TREATMENT]
     _login(client, mine)
     with client.get(f"/consent/signatures/{their_signature.id}") as r:
         assert r.status_code == 404

@@ -6,6 +6,7 @@ from intake.accounts.services import find_by_email
 from intake.demo import PATIENT_PASSWORD, seed
 from intake.eligibility import queries, services
 from intake.eligibility.models import ConsentKind, Outcome, QuestionnaireStatus
+from tests.helpers import course_of
 
 EXPECTED = {
     "patient@demo.clinic": ("answer", QuestionnaireStatus.DRAFT),
@@ -24,14 +25,16 @@ def test_seed_puts_a_patient_in_each_state_and_is_idempotent(app, runner):
     for email, (step, status) in EXPECTED.items():
         patient = find_by_email(email)
         assert patient.check_password(PATIENT_PASSWORD)
-        data = queries.patient_journey(patient, today=today)
+        data = queries.patient_journey(patient.patient, today=today)
         assert data["journey"].current == step, email
         assert data["questionnaire"].status == status, email
-    li_wei = queries.current_questionnaire(find_by_email("li.wei@demo.clinic").id)
+    li_wei = queries.current_questionnaire(course_of(find_by_email("li.wei@demo.clinic")).id)
     assert li_wei.outcome == Outcome.NEEDS_REVIEW
     chen = find_by_email("chen.jie@demo.clinic")
-    assert queries.latest_signatures(chen.id)[ConsentKind.TREATMENT].is_withdrawn
-    assert queries.collection_gate_for(find_by_email("smith@demo.clinic"), today=today).allowed
+    assert queries.latest_signatures(course_of(chen).id)[ConsentKind.TREATMENT].is_withdrawn
+    assert queries.collection_gate_for(
+        course_of(find_by_email("smith@demo.clinic")), today=today
+    ).allowed
     assert seed()[-1] == "demo data already present"
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "already present" in result.output

@@ -26,7 +26,9 @@ def _current_step(body: str) -> str:
 
 
 def _journey_now(patient) -> str:
-    return queries.patient_journey(patient, today=services.clinic_today())["journey"].current
+    return queries.patient_journey(patient.patient, today=services.clinic_today())[
+        "journey"
+    ].current
 
 
 def test_a_new_patient_starts_with_the_questions(client, intake, make_user):
@@ -61,17 +63,19 @@ def test_once_the_doctor_has_started_the_consultation_comes_next(make_submitted,
     assert _journey_now(patient) == "consultation"
 
 
-def test_approved_patients_wait_for_results_then_sign_then_book(client, make_approved, coordinator):
+def test_approved_patients_wait_for_results_then_sign_then_book(
+    client, make_approved, coordinator, doctor
+):
     patient = make_approved()
     body = _journey(client, patient)
     assert _current_step(body) == "panel"
     assert "Hepatitis B surface antigen (HBsAg)" in body  # tests still to come, named in full
-    enter_panel(patient, actor=coordinator)
+    enter_panel(patient, actor=doctor)
     db.session.commit()
     assert _journey_now(patient) == "consent"
     for kind in ConsentKind:
         services.sign_consent(
-            patient, queries.document_for(kind, "en"), actor=patient, password=PASSWORD
+            patient.patient, queries.document_for(kind, "en"), actor=patient, password=PASSWORD
         )
     db.session.commit()
     with client.get("/journey") as r:
@@ -134,7 +138,7 @@ def test_more_information_asked_brings_the_patient_back_to_the_questions(
 
 def test_withdrawal_halts_the_journey(client, make_ready):
     patient = make_ready()
-    services.withdraw_consent(patient, ConsentKind.TREATMENT, actor=patient)
+    services.withdraw_consent(patient.patient, ConsentKind.TREATMENT, actor=patient)
     db.session.commit()
     assert _current_step(_journey(client, patient)) == "halted"
 
@@ -162,7 +166,7 @@ def test_the_journey_is_for_patients(client, login_as, intake):
         assert r.status_code == 403
 
 
-def test_the_patient_is_told_once_when_everything_is_ready(make_approved, coordinator):
+def test_the_patient_is_told_once_when_everything_is_ready(make_approved, coordinator, doctor):
     from sqlalchemy import select
 
     from intake.notifications.models import Message
@@ -172,20 +176,20 @@ def test_the_patient_is_told_once_when_everything_is_ready(make_approved, coordi
         return list(db.session.execute(query).scalars())
 
     patient = make_approved()
-    enter_panel(patient, actor=coordinator)
+    enter_panel(patient, actor=doctor)
     services.sign_consent(
-        patient,
+        patient.patient,
         queries.document_for(ConsentKind.TREATMENT, "en"),
         actor=patient,
         password=PASSWORD,
     )
     assert ready_messages() == []
     services.sign_consent(
-        patient,
+        patient.patient,
         queries.document_for(ConsentKind.CROSS_BORDER, "en"),
         actor=patient,
         password=PASSWORD,
     )
-    enter_panel(patient, actor=coordinator)  # a repeat panel does not tell them again
+    enter_panel(patient, actor=doctor)  # a repeat panel does not tell them again
     (message,) = ready_messages()
     assert message.user_id == patient.id and "collection" in message.body

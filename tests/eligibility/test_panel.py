@@ -15,6 +15,7 @@ from intake.eligibility.models import PanelItemDefinition, PanelOrder, PanelResu
 from intake.extensions import db
 from intake.notifications.models import Message
 from tests.eligibility.conftest import current, error_beside
+from tests.helpers import course_of
 
 
 def _results() -> int:
@@ -26,10 +27,11 @@ def _enter(patient, actor, **changes):
         "item_code": "HBsAg",
         "test_date": services.clinic_today() - timedelta(days=3),
         "result": "Negative (0.1 IU/mL)",
-        "acceptable": True,
+        # Only a doctor judges a result; a coordinator records it as waiting.
+        "acceptable": True if actor.role == Role.DOCTOR else None,
         **changes,
     }
-    return services.enter_panel_result(patient, actor=actor, **fields)
+    return services.enter_panel_result(patient.patient, actor=actor, **fields)
 
 
 def test_the_doctor_orders_the_whole_panel_and_the_patient_is_told(
@@ -117,7 +119,7 @@ def test_a_correction_adds_a_row_and_the_newest_counts(
     db.session.commit()
     assert _results() == 2
     assert second.replaces_id == first.id
-    assert queries.latest_panel_results(patient.id)["HBsAg"].id == second.id
+    assert queries.latest_panel_results(course_of(patient).id)["HBsAg"].id == second.id
     assert db.session.get(PanelResult, first.id).result == "Negative (0.1 IU/mL)"
     correction = audit_rows("eligibility.panel_result", patient_id=patient.id)[-1]
     assert correction.before["acceptable"] is None

@@ -39,7 +39,7 @@ def _questionnaires() -> int:
 def test_first_page_creates_a_draft_that_remembers_where_to_resume(intake, make_user, audit_rows):
     patient = make_user(Role.PATIENT)
     assert current(patient) is None
-    services.save_page(patient, "indication", {"indication": "hair_loss"}, actor=patient)
+    services.save_page(patient.patient, "indication", {"indication": "hair_loss"}, actor=patient)
     db.session.commit()
     draft = current(patient)
     assert draft.status == QuestionnaireStatus.DRAFT
@@ -54,8 +54,8 @@ def test_first_page_creates_a_draft_that_remembers_where_to_resume(intake, make_
 
 def test_changing_an_answer_is_audited_with_before_and_after(intake, make_user, audit_rows):
     patient = make_user(Role.PATIENT)
-    services.save_page(patient, "indication", {"indication": "hair_loss"}, actor=patient)
-    services.save_page(patient, "indication", {"indication": "diabetes"}, actor=patient)
+    services.save_page(patient.patient, "indication", {"indication": "hair_loss"}, actor=patient)
+    services.save_page(patient.patient, "indication", {"indication": "diabetes"}, actor=patient)
     db.session.commit()
     last = audit_rows("eligibility.questionnaire_save", patient_id=patient.id)[-1]
     assert last.before == {"indication": "hair_loss"}
@@ -64,11 +64,11 @@ def test_changing_an_answer_is_audited_with_before_and_after(intake, make_user, 
 
 def test_wrong_answers_save_nothing(intake, make_user):
     patient = make_user(Role.PATIENT)
-    services.save_page(patient, "indication", {"indication": "knee_oa"}, actor=patient)
+    services.save_page(patient.patient, "indication", {"indication": "knee_oa"}, actor=patient)
     db.session.commit()
     raw = {"heart_attack_or_stroke": "yes", "heart_attack_or_stroke_date": "2999-01-01"}
     with pytest.raises(services.AnswersInvalid) as caught:
-        services.save_page(patient, "heart_blood", raw, actor=patient)
+        services.save_page(patient.patient, "heart_blood", raw, actor=patient)
     db.session.rollback()
     assert caught.value.errors["heart_attack_or_stroke_date"] == (
         "This date cannot be in the future."
@@ -79,27 +79,29 @@ def test_wrong_answers_save_nothing(intake, make_user):
 
 def test_going_back_or_saving_for_later_keeps_a_half_answered_page(intake, make_user):
     patient = make_user(Role.PATIENT)
-    services.save_page(patient, "indication", {"indication": "knee_oa"}, actor=patient)
+    services.save_page(patient.patient, "indication", {"indication": "knee_oa"}, actor=patient)
     services.save_page(
-        patient, "heart_blood", {"severe_anaemia": "no"}, actor=patient, direction="stay"
+        patient.patient, "heart_blood", {"severe_anaemia": "no"}, actor=patient, direction="stay"
     )
     assert current(patient).current_page == "heart_blood"
     services.save_page(
-        patient, "heart_blood", {"severe_anaemia": "no"}, actor=patient, direction="back"
+        patient.patient, "heart_blood", {"severe_anaemia": "no"}, actor=patient, direction="back"
     )
     draft = current(patient)
     assert draft.current_page == "history"
     assert draft.answers == {"indication": "knee_oa", "severe_anaemia": "no"}
     with pytest.raises(services.AnswersInvalid):
-        services.save_page(patient, "heart_blood", {"severe_anaemia": "no"}, actor=patient)
+        services.save_page(patient.patient, "heart_blood", {"severe_anaemia": "no"}, actor=patient)
 
 
 def test_only_the_patient_answers_their_own_questions(intake, make_user):
     patient = make_user(Role.PATIENT)
     with pytest.raises(NotAllowed):
-        services.save_page(patient, "indication", {"indication": "knee_oa"}, actor=make_user())
+        services.save_page(
+            patient.patient, "indication", {"indication": "knee_oa"}, actor=make_user()
+        )
     with pytest.raises(NotAllowed):
-        services.submit_questionnaire(patient, actor=make_user(Role.COORDINATOR))
+        services.submit_questionnaire(patient.patient, actor=make_user(Role.COORDINATOR))
 
 
 @pytest.mark.parametrize(
@@ -149,21 +151,21 @@ def test_answers_to_questions_that_no_longer_apply_are_dropped(intake, make_user
         "heart_attack_or_stroke_date": (date.today() - timedelta(days=800)).isoformat(),
     }
     for page in PAGES:
-        services.save_page(patient, page, answers, actor=patient)
+        services.save_page(patient.patient, page, answers, actor=patient)
     assert "heart_attack_or_stroke_date" in current(patient).answers
-    services.save_page(patient, "heart_blood", ELIGIBLE_ANSWERS, actor=patient)
+    services.save_page(patient.patient, "heart_blood", ELIGIBLE_ANSWERS, actor=patient)
     assert "heart_attack_or_stroke_date" not in current(patient).answers
     draft = current(patient)  # a stale answer left from an earlier question set
     draft.answers = {**draft.answers, "malignancy_when": 2010}
-    services.submit_questionnaire(patient, actor=patient)
+    services.submit_questionnaire(patient.patient, actor=patient)
     assert "malignancy_when" not in current(patient).answers
 
 
 def test_an_incomplete_questionnaire_cannot_be_sent(intake, make_user):
     patient = make_user(Role.PATIENT)
-    services.save_page(patient, "indication", {"indication": "knee_oa"}, actor=patient)
+    services.save_page(patient.patient, "indication", {"indication": "knee_oa"}, actor=patient)
     with pytest.raises(DomainError) as caught:
-        services.submit_questionnaire(patient, actor=patient)
+        services.submit_questionnaire(patient.patient, actor=patient)
     assert "Heart, blood pressure and blood" in caught.value.message
     assert current(patient).status == QuestionnaireStatus.DRAFT
 
@@ -171,7 +173,7 @@ def test_an_incomplete_questionnaire_cannot_be_sent(intake, make_user):
 def test_sent_answers_cannot_be_changed(make_submitted):
     patient = make_submitted()
     with pytest.raises(DomainError):
-        services.save_page(patient, "indication", {"indication": "diabetes"}, actor=patient)
+        services.save_page(patient.patient, "indication", {"indication": "diabetes"}, actor=patient)
     assert current(patient).answers["indication"] == "knee_oa"
 
 

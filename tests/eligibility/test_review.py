@@ -120,7 +120,26 @@ def test_signature_needs_the_doctors_own_password(make_submitted, doctor):
     assert db.session.execute(select(Review.decision)).scalars().all() == [None]
 
 
-@pytest.mark.parametrize("answers", [NEEDS_REVIEW_ANSWERS, INELIGIBLE_ANSWERS])
+def test_a_hard_exclusion_cannot_be_approved_even_with_a_reason(make_submitted, doctor):
+    """DOMAIN rule 1: ineligible is never overridden by approval."""
+    patient = make_submitted(INELIGIBLE_ANSWERS)
+    record = current(patient)
+    _notes(record, doctor, indication_code="after_stroke", planned_route="iv")
+    with pytest.raises(DomainError) as caught:
+        services.decide_review(
+            record,
+            actor=doctor,
+            decision=Decision.APPROVED,
+            reason="Fine.",
+            password=PASSWORD,
+            override_reason="I think it is fine.",
+        )
+    assert caught.value.field == "decision"
+    db.session.rollback()
+    assert current(patient).status == QuestionnaireStatus.SUBMITTED
+
+
+@pytest.mark.parametrize("answers", [NEEDS_REVIEW_ANSWERS])
 def test_overriding_the_rules_needs_a_written_reason(make_submitted, doctor, answers):
     patient = make_submitted(answers)
     record = current(patient)
@@ -194,12 +213,12 @@ def test_more_information_returns_the_questionnaire_to_the_patient(
     (message,) = _messages("eligibility_more_info")
     assert "Which dose of glucosamine" in message.body
     services.save_page(
-        patient,
+        patient.patient,
         "medication_allergies",
         {**NEEDS_REVIEW_ANSWERS, "current_medication": "Glucosamine 1500 mg daily."},
         actor=patient,
     )
-    services.submit_questionnaire(patient, actor=patient)
+    services.submit_questionnaire(patient.patient, actor=patient)
     assert record.status == QuestionnaireStatus.SUBMITTED
     review = _notes(record, doctor)  # a new review for the new submission
     assert review.decision is None
@@ -423,7 +442,7 @@ def test_the_review_page_runs_a_fixed_number_of_queries(
     big = make_ready()
     from intake.eligibility.demo import enter_panel
 
-    enter_panel(big, actor=coordinator)  # a second round of every result
+    enter_panel(big, actor=doctor)  # a second round of every result
     _notes(current(make_submitted()), doctor)
     db.session.commit()
     assert measure(current(big).id) == small <= 12

@@ -62,9 +62,18 @@ class Clinic:
         return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
     def holds(self, appointment: Appointment) -> list[Hold]:
+        """The visit's own holds (rooms, chairs, beds, staff)."""
         return list(
             db.session.execute(
                 select(Hold).where(Hold.appointment_id == appointment.id).order_by(Hold.id)
+            ).scalars()
+        )
+
+    def incubator_holds(self, course_id: int) -> list[Hold]:
+        """The incubator place-days a course's culture holds, day by day."""
+        return list(
+            db.session.execute(
+                select(Hold).where(Hold.course_id == course_id).order_by(Hold.unit_start, Hold.id)
             ).scalars()
         )
 

@@ -35,7 +35,7 @@ def test_staff_books_a_consultation(clinic, coordinator, make_user):
     day = clinic.day(weekday=TUESDAY)
     start = clinic.at(day, "10:00")
     appointment = services.book_visit(
-        patient, "consultation", start, actor=coordinator, mode="video"
+        patient.patient, "consultation", start, actor=coordinator, mode="video"
     )
     db.session.commit()
 
@@ -69,15 +69,18 @@ def test_collection_holds_room_doctor_nurse_and_an_incubator_place_to_day_42(
     patient = make_approved_patient()
     day = clinic.day(weekday=TUESDAY)
     start = clinic.at(day, "13:00")
-    appointment = services.book_visit(patient, "collection", start, actor=coordinator)
+    appointment = services.book_visit(patient.patient, "collection", start, actor=coordinator)
     db.session.commit()
 
-    holds = clinic.holds(appointment)
     by_code = {}
-    for hold in holds:
+    for hold in clinic.holds(appointment):
         code = db.session.get(type(clinic.resource("incubator")), hold.resource_id).code
         by_code.setdefault(code, []).append(hold)
-    room, incubator = by_code.pop("procedure-room-1"), by_code.pop("incubator")
+    room = by_code.pop("procedure-room-1")
+    assert "incubator" not in by_code  # the place belongs to the course's culture
+    incubator = clinic.incubator_holds(appointment.course_id)
+    assert {h.resource_id for h in incubator} == {clinic.resource("incubator").id}
+    assert all(h.appointment_id is None for h in incubator)
     assert len(room) == 4
     doctors = [h for code, hs in by_code.items() if code.startswith("dr-") for h in hs]
     nurses = [h for code, hs in by_code.items() if code.startswith("nurse-") for h in hs]
@@ -96,7 +99,9 @@ def test_intrathecal_reinfusion_moves_from_the_procedure_room_to_a_bed(
 ):
     patient = make_user(Role.PATIENT)
     start = clinic.at(clinic.day(weekday=TUESDAY), "13:00")
-    appointment = services.book_visit(patient, "reinfusion-intrathecal", start, actor=coordinator)
+    appointment = services.book_visit(
+        patient.patient, "reinfusion-intrathecal", start, actor=coordinator
+    )
     bed = clinic.resource("recovery-bed").id
     room = clinic.resource("procedure-room-1").id
     holds = clinic.holds(appointment)
@@ -187,7 +192,7 @@ def test_refusals_write_nothing(
     if "now_before" in extra:
         kwargs["now"] = start - extra["now_before"]
     with pytest.raises(DomainError) as caught:
-        services.book_visit(patient, code, start, actor=actor, **kwargs)
+        services.book_visit(patient.patient, code, start, actor=actor, **kwargs)
     assert message in caught.value.message
     # Nothing was added to the session, let alone written.
     assert not db.session.new and not db.session.dirty
@@ -199,7 +204,7 @@ def test_patient_notice_does_not_bind_staff(clinic, coordinator, make_user):
     patient = make_user(Role.PATIENT)
     start = clinic.at(clinic.day(), "10:00")
     services.book_visit(
-        patient, "consultation", start, actor=coordinator, now=start - timedelta(hours=2)
+        patient.patient, "consultation", start, actor=coordinator, now=start - timedelta(hours=2)
     )
     assert clinic.count(Appointment) == 1
 
@@ -208,7 +213,7 @@ def test_patient_books_for_themself_with_notice(clinic, make_user):
     patient = make_user(Role.PATIENT)
     start = clinic.at(clinic.day(), "10:00")
     appointment = services.book_visit(
-        patient, "consultation", start, actor=patient, now=start - timedelta(hours=49)
+        patient.patient, "consultation", start, actor=patient, now=start - timedelta(hours=49)
     )
     assert appointment.booked_by_id == patient.id and appointment.mode == VisitMode.IN_PERSON
 
@@ -216,9 +221,9 @@ def test_patient_books_for_themself_with_notice(clinic, make_user):
 def test_a_patient_holds_one_upcoming_visit_of_a_type(clinic, make_user):
     patient = make_user(Role.PATIENT)
     day = clinic.day()
-    services.book_visit(patient, "consultation", clinic.at(day, "10:00"), actor=patient)
+    services.book_visit(patient.patient, "consultation", clinic.at(day, "10:00"), actor=patient)
     with pytest.raises(DomainError, match="already have this visit booked"):
-        services.book_visit(patient, "consultation", clinic.at(day, "14:00"), actor=patient)
+        services.book_visit(patient.patient, "consultation", clinic.at(day, "14:00"), actor=patient)
     assert clinic.count(Appointment) == 1
 
 
@@ -226,23 +231,23 @@ def test_last_doctor_on_a_monday_then_two_on_a_tuesday(clinic, coordinator, make
     """Dr Kobayashi works Tue/Thu/Sat: one doctor on Mondays, two on Tuesdays."""
     patients = [make_user(Role.PATIENT) for _ in range(3)]
     monday = clinic.at(clinic.day(weekday=MONDAY), "10:00")
-    services.book_visit(patients[0], "consultation", monday, actor=coordinator)
+    services.book_visit(patients[0].patient, "consultation", monday, actor=coordinator)
     with pytest.raises(Conflict, match="This time was just taken"):
-        services.book_visit(patients[1], "consultation", monday, actor=coordinator)
+        services.book_visit(patients[1].patient, "consultation", monday, actor=coordinator)
     # Overlapping starts count too: 10:30 still needs the 10:30 unit.
     with pytest.raises(Conflict):
         services.book_visit(
-            patients[1], "consultation", monday + timedelta(minutes=30), actor=coordinator
+            patients[1].patient, "consultation", monday + timedelta(minutes=30), actor=coordinator
         )
     services.book_visit(
-        patients[1], "consultation", monday + timedelta(minutes=45), actor=coordinator
+        patients[1].patient, "consultation", monday + timedelta(minutes=45), actor=coordinator
     )
 
     tuesday = clinic.at(clinic.day(weekday=TUESDAY), "10:00")
-    first = services.book_visit(patients[0], "consultation", tuesday, actor=coordinator)
-    second = services.book_visit(patients[1], "consultation", tuesday, actor=coordinator)
+    first = services.book_visit(patients[0].patient, "consultation", tuesday, actor=coordinator)
+    second = services.book_visit(patients[1].patient, "consultation", tuesday, actor=coordinator)
     with pytest.raises(Conflict):
-        services.book_visit(patients[2], "consultation", tuesday, actor=coordinator)
+        services.book_visit(patients[2].patient, "consultation", tuesday, actor=coordinator)
     doctors = {h.resource_id for a in (first, second) for h in clinic.holds(a)}
     assert doctors == {clinic.resource("dr-sato").id, clinic.resource("dr-kobayashi").id}
 
@@ -260,7 +265,9 @@ def test_a_working_day_change_moves_capacity(clinic, coordinator, manager, make_
     db.session.commit()
     monday = clinic.at(clinic.day(weekday=MONDAY), "10:00")
     for _ in range(2):
-        services.book_visit(make_user(Role.PATIENT), "consultation", monday, actor=coordinator)
+        services.book_visit(
+            make_user(Role.PATIENT).patient, "consultation", monday, actor=coordinator
+        )
     assert clinic.count(Appointment) == 2
 
 
@@ -271,15 +278,17 @@ def test_incubator_places_are_counted_per_day_over_the_culture_window(
     db.session.commit()
     first, second, third = (make_approved_patient() for _ in range(3))
     day = clinic.day(weekday=TUESDAY)
-    services.book_visit(first, "collection", clinic.at(day, "10:00"), actor=coordinator)
+    services.book_visit(first.patient, "collection", clinic.at(day, "10:00"), actor=coordinator)
     db.session.commit()
     # Day 10 of the first culture: the only place is taken until day 42.
     within = clinic.day(min_days=(day - clinic.today).days + 10)
     with pytest.raises(Conflict):
-        services.book_visit(second, "collection", clinic.at(within, "10:00"), actor=coordinator)
+        services.book_visit(
+            second.patient, "collection", clinic.at(within, "10:00"), actor=coordinator
+        )
     db.session.rollback()
     after = clinic.day(min_days=(day - clinic.today).days + 43)
-    services.book_visit(third, "collection", clinic.at(after, "10:00"), actor=coordinator)
+    services.book_visit(third.patient, "collection", clinic.at(after, "10:00"), actor=coordinator)
     assert clinic.count(Appointment) == 2
 
 
@@ -289,7 +298,7 @@ def test_an_inactive_resource_has_no_capacity(clinic, coordinator, manager, make
     db.session.commit()
     with pytest.raises(Conflict):
         services.book_visit(
-            make_user(Role.PATIENT),
+            make_user(Role.PATIENT).patient,
             "reinfusion-local",
             clinic.at(clinic.day(), "10:00"),
             actor=coordinator,
@@ -298,7 +307,7 @@ def test_an_inactive_resource_has_no_capacity(clinic, coordinator, manager, make
 
 def test_booking_time_is_now_by_default(clinic, coordinator, make_user):
     appointment = services.book_visit(
-        make_user(Role.PATIENT),
+        make_user(Role.PATIENT).patient,
         "consultation",
         clinic.at(clinic.day(), "09:00"),
         actor=coordinator,
@@ -312,7 +321,9 @@ def test_booking_unit_cannot_change_while_visits_are_booked(
     from intake.core.models import Setting
 
     patient = make_approved_patient()
-    services.book_visit(patient, "consultation", clinic.at(clinic.day(), "10:00"), actor=patient)
+    services.book_visit(
+        patient.patient, "consultation", clinic.at(clinic.day(), "10:00"), actor=patient
+    )
     db.session.commit()
     login_as(Role.MANAGER)
     with client.post("/manager/settings", data=settings.raw_values() | {"slot_minutes": "30"}) as r:

@@ -32,14 +32,14 @@ def booked(clinic, make_user):
     patient = make_user(Role.PATIENT, locale="ja")
     start = clinic.at(clinic.day(weekday=MONDAY), "10:00")
     appointment = services.book_visit(
-        patient, "consultation", start, actor=patient, now=start - timedelta(days=5)
+        patient.patient, "consultation", start, actor=patient, now=start - timedelta(days=5)
     )
     db.session.commit()
     return appointment
 
 
 def test_patient_cancels_before_the_cut_off(clinic, booked):
-    patient = booked.patient
+    patient = booked.patient.user
     services.cancel_visit(
         booked, actor=patient, reason="", now=booked.start_at - timedelta(hours=49)
     )
@@ -55,7 +55,7 @@ def test_patient_cancels_before_the_cut_off(clinic, booked):
     assert str(event["status"]) == "CANCELLED" and int(event["sequence"]) == 1
     # The freed time can be booked again.
     again = services.book_visit(
-        patient,
+        patient.patient,
         "consultation",
         booked.start_at,
         actor=patient,
@@ -71,11 +71,11 @@ def test_patient_cancels_before_the_cut_off(clinic, booked):
 def test_patient_cut_off_is_the_minimum_notice(booked, hours_before, allowed):
     now = booked.start_at - timedelta(hours=hours_before)
     if allowed:
-        services.cancel_visit(booked, actor=booked.patient, now=now)
+        services.cancel_visit(booked, actor=booked.patient.user, now=now)
         assert booked.status == AppointmentStatus.CANCELLED
     else:
         with pytest.raises(DomainError, match="Please call the clinic"):
-            services.cancel_visit(booked, actor=booked.patient, now=now)
+            services.cancel_visit(booked, actor=booked.patient.user, now=now)
         assert booked.status == AppointmentStatus.BOOKED
         assert not db.session.dirty
 
@@ -105,7 +105,7 @@ def test_someone_elses_visit_cannot_be_changed(booked, make_user):
 
 
 def test_reschedule_moves_the_holds_and_tells_the_patient(clinic, booked):
-    patient = booked.patient
+    patient = booked.patient.user
     booked.reminded_at = booked.start_at - timedelta(hours=20)
     old_start = booked.start_at
     new_start = clinic.at(clinic.day(weekday=TUESDAY, min_days=6), "14:00")
@@ -130,14 +130,16 @@ def test_reschedule_moves_the_holds_and_tells_the_patient(clinic, booked):
 def test_a_visit_can_move_over_its_own_time(clinic, booked):
     """Monday has one doctor: moving 15 minutes later overlaps only itself."""
     later = booked.start_at + timedelta(minutes=15)
-    services.reschedule_visit(booked, later, actor=booked.patient, now=later - timedelta(days=3))
+    services.reschedule_visit(
+        booked, later, actor=booked.patient.user, now=later - timedelta(days=3)
+    )
     assert sorted(h.unit_start for h in clinic.holds(booked))[0] == later
     assert len(clinic.holds(booked)) == 3
 
 
 def test_a_failed_reschedule_keeps_the_old_time(clinic, booked, coordinator, make_user):
     blocker = services.book_visit(
-        make_user(Role.PATIENT),
+        make_user(Role.PATIENT).patient,
         "consultation",
         booked.start_at + timedelta(hours=4),
         actor=coordinator,
@@ -157,7 +159,7 @@ def test_patient_reschedule_after_the_cut_off_is_refused(clinic, booked):
         services.reschedule_visit(
             booked,
             booked.start_at + timedelta(days=1),
-            actor=booked.patient,
+            actor=booked.patient.user,
             now=booked.start_at - timedelta(hours=47),
         )
 
@@ -166,7 +168,7 @@ def test_new_patient_time_must_respect_the_notice(clinic, booked):
     now = booked.start_at - timedelta(days=4)
     soon = clinic.at(clinic.cal.local_date(now + timedelta(hours=30)), "10:00")
     with pytest.raises(DomainError):
-        services.reschedule_visit(booked, soon, actor=booked.patient, now=now)
+        services.reschedule_visit(booked, soon, actor=booked.patient.user, now=now)
 
 
 # (status before, action, when relative to the start, allowed, status after, holds kept)
@@ -219,4 +221,4 @@ def test_front_desk_statuses(
 
 def test_patients_cannot_set_statuses(booked):
     with pytest.raises(NotAllowed):
-        services.mark_arrived(booked, actor=booked.patient, now=booked.start_at)
+        services.mark_arrived(booked, actor=booked.patient.user, now=booked.start_at)

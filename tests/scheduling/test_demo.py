@@ -14,6 +14,7 @@ from intake.scheduling.models import (
     Resource,
     VisitType,
 )
+from tests.helpers import course_of
 
 
 def _count(model):
@@ -68,7 +69,7 @@ def test_seed_demo_twice(runner):
     from intake.eligibility.queries import collection_gate_for
 
     smith = find_by_email("smith@demo.clinic")
-    assert collection_gate_for(smith, today=date.today()).allowed
+    assert collection_gate_for(course_of(smith), today=date.today()).allowed
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "scheduling:" not in again.output

@@ -14,6 +14,7 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.scheduling import services
 from intake.scheduling.models import Appointment, AppointmentStatus
+from tests.helpers import course_of
 
 TUESDAY = 1
 
@@ -42,7 +43,8 @@ def _today_visit(clinic, patient, staff):
     if clinic.cal.local_date(start) != clinic.cal.local_date(now):
         start = now - timedelta(minutes=10)  # just before midnight: stay on today
     appointment = Appointment(
-        patient=patient,
+        patient=patient.patient,
+        course=course_of(patient),
         visit_type=clinic.visit_type("consultation"),
         start_at=start,
         end_at=start + timedelta(minutes=45),
@@ -55,11 +57,13 @@ def _today_visit(clinic, patient, staff):
 
 def test_day_list_shows_the_days_visits(client, clinic, desk, make_user):
     day = clinic.day(weekday=TUESDAY)
-    patient = make_user(Role.PATIENT, full_name="王丽")
-    cancelled_patient = make_user(Role.PATIENT, full_name="Cancelled Person")
-    services.book_visit(patient, "consultation", clinic.at(day, "10:00"), actor=desk, mode="video")
+    patient = make_user(Role.PATIENT, family_name="王", given_name="丽")
+    cancelled_patient = make_user(Role.PATIENT, given_name="Cancelled", family_name="Person")
+    services.book_visit(
+        patient.patient, "consultation", clinic.at(day, "10:00"), actor=desk, mode="video"
+    )
     gone = services.book_visit(
-        cancelled_patient, "consultation", clinic.at(day, "14:00"), actor=desk
+        cancelled_patient.patient, "consultation", clinic.at(day, "14:00"), actor=desk
     )
     services.cancel_visit(gone, actor=desk, reason="Flight cancelled")
     db.session.commit()
@@ -78,7 +82,9 @@ def test_day_list_with_a_bad_day_shows_today(client, clinic, desk, day):
 
 
 def test_check_in_and_complete(client, clinic, desk, make_user):
-    appointment = _today_visit(clinic, make_user(Role.PATIENT, full_name="Li Wei"), desk)
+    appointment = _today_visit(
+        clinic, make_user(Role.PATIENT, given_name="Li", family_name="Wei"), desk
+    )
     page = get(client, "/desk")
     assert "Li Wei" in page and "Check in" in page
     post(client, f"/desk/visits/{appointment.id}/status", {"action": "arrived", "next": "/desk"})
@@ -112,7 +118,7 @@ def test_check_in_and_complete(client, clinic, desk, make_user):
 def test_cancel_needs_a_reason(client, clinic, desk, make_user):
     patient = make_user(Role.PATIENT)
     appointment = services.book_visit(
-        patient, "consultation", clinic.at(clinic.day(), "10:00"), actor=desk
+        patient.patient, "consultation", clinic.at(clinic.day(), "10:00"), actor=desk
     )
     db.session.commit()
     page = get(client, f"/desk/visits/{appointment.id}")
@@ -130,7 +136,7 @@ def test_cancel_needs_a_reason(client, clinic, desk, make_user):
 def test_move_a_visit(client, clinic, desk, make_user):
     day = clinic.day(weekday=TUESDAY)
     appointment = services.book_visit(
-        make_user(Role.PATIENT), "consultation", clinic.at(day, "10:00"), actor=desk
+        make_user(Role.PATIENT).patient, "consultation", clinic.at(day, "10:00"), actor=desk
     )
     db.session.commit()
     page = get(client, f"/desk/visits/{appointment.id}/reschedule?day={day}")
@@ -143,7 +149,7 @@ def test_move_a_visit(client, clinic, desk, make_user):
 
 
 def test_book_for_a_patient(client, clinic, desk, make_user):
-    patient = make_user(Role.PATIENT, full_name="Yamada Hanako")
+    patient = make_user(Role.PATIENT, given_name="Yamada", family_name="Hanako")
     assert "Yamada Hanako" in get(client, "/desk/book?q=yamada")
     choose = get(client, f"/desk/book?patient_id={patient.id}")
     assert "Consultation" in choose and "Reinfusion" not in choose

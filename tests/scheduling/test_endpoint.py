@@ -27,9 +27,9 @@ def test_slots_in_the_clinic_zone_with_offset(client, clinic):
 
 def test_slots_follow_bookings_without_showing_who(client, clinic, make_user):
     coordinator = make_user(Role.COORDINATOR)
-    patient = make_user(Role.PATIENT, full_name="Secret Person")
+    patient = make_user(Role.PATIENT, given_name="Secret", family_name="Person")
     day = clinic.day(weekday=0)  # Monday: one doctor
-    services.book_visit(patient, "consultation", clinic.at(day, "10:00"), actor=coordinator)
+    services.book_visit(patient.patient, "consultation", clinic.at(day, "10:00"), actor=coordinator)
     db.session.commit()
     with client.get(f"/scheduling/availability?service=consultation&start={day}&days=1") as r:
         text = r.get_data(as_text=True)

@@ -22,7 +22,7 @@ TUESDAY = 1
 def test_calendar_file(clinic, coordinator, make_user, locale, summary, note):
     patient = make_user(Role.PATIENT, locale=locale)
     start = clinic.at(clinic.day(weekday=TUESDAY), "09:30")
-    appointment = services.book_visit(patient, "consultation", start, actor=coordinator)
+    appointment = services.book_visit(patient.patient, "consultation", start, actor=coordinator)
     text = ics.build(appointment, locale=locale, link="http://127.0.0.1:5000/visits")
 
     assert "DTSTART:" in text and text.count("BEGIN:VEVENT") == 1
@@ -47,7 +47,7 @@ def test_a_start_in_the_clinic_offset_is_stored_and_mailed_in_utc(clinic, coordi
     """Forms send "2026-12-01T10:00:00+09:00"; the row and the file hold UTC."""
     local = clinic.at(clinic.day(weekday=TUESDAY), "10:00").astimezone(clinic.cal.tz)
     appointment = services.book_visit(
-        make_user(Role.PATIENT), "consultation", local, actor=coordinator
+        make_user(Role.PATIENT).patient, "consultation", local, actor=coordinator
     )
     assert appointment.start_at.utcoffset() == timedelta(0)
     text = ics.build(appointment, locale="en")
@@ -59,7 +59,7 @@ def test_video_visits_have_no_street_address(clinic, coordinator, make_user):
     patient = make_user(Role.PATIENT)
     start = clinic.at(clinic.day(weekday=TUESDAY), "09:30")
     appointment = services.book_visit(
-        patient, "consultation", start, actor=coordinator, mode="video"
+        patient.patient, "consultation", start, actor=coordinator, mode="video"
     )
     event = Calendar.from_ical(ics.build(appointment, locale="en")).walk("VEVENT")[0]
     assert str(event["location"]).startswith("Video call")

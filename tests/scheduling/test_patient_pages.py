@@ -17,6 +17,7 @@ from intake.notifications.models import Message
 from intake.scheduling import services
 from intake.scheduling.models import Appointment, AppointmentStatus, Hold
 from tests.conftest import PASSWORD
+from tests.helpers import course_of
 
 TUESDAY = 1
 
@@ -71,10 +72,10 @@ def test_ics_download_own_only(client, clinic, login_as, make_user):
     coordinator = make_user(Role.COORDINATOR)
     patient = login_as(Role.PATIENT, locale="ja")
     mine = services.book_visit(
-        patient, "consultation", clinic.at(clinic.day(), "10:00"), actor=coordinator
+        patient.patient, "consultation", clinic.at(clinic.day(), "10:00"), actor=coordinator
     )
     other = services.book_visit(
-        make_user(Role.PATIENT),
+        make_user(Role.PATIENT).patient,
         "consultation",
         clinic.at(clinic.day(), "14:00"),
         actor=coordinator,
@@ -100,7 +101,7 @@ def test_patient_cancels_and_reschedules(client, clinic, login_as):
     patient = login_as(Role.PATIENT)
     day = clinic.day(weekday=TUESDAY)
     appointment = services.book_visit(
-        patient, "consultation", clinic.at(day, "10:00"), actor=patient
+        patient.patient, "consultation", clinic.at(day, "10:00"), actor=patient
     )
     db.session.commit()
 
@@ -125,7 +126,8 @@ def test_inside_the_notice_the_patient_is_told_to_call(client, clinic, login_as)
     patient = login_as(Role.PATIENT)
     start = utcnow().replace(second=0, microsecond=0) + timedelta(hours=20)
     appointment = Appointment(
-        patient=patient,
+        patient=patient.patient,
+        course=course_of(patient),
         visit_type=clinic.visit_type("consultation"),
         start_at=start,
         end_at=start + timedelta(minutes=45),
@@ -221,7 +223,8 @@ def test_approved_patient_books_the_collection(client, clinic, make_approved_pat
     post(client, "/book/collection", {"start": start})
     appointment = db.session.execute(select(Appointment)).scalar_one()
     assert appointment.visit_type.code == "collection"
-    assert len(clinic.holds(appointment)) == 4 * 3 + 43
+    assert len(clinic.holds(appointment)) == 4 * 3
+    assert len(clinic.incubator_holds(appointment.course_id)) == 43
 
 
 def test_access(client, clinic, login_as):

@@ -13,6 +13,7 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.scheduling import queries, services
 from intake.scheduling.models import Appointment, AppointmentStatus, Closure, Hold
+from tests.helpers import course_of
 
 MONDAY, TUESDAY = 0, 1
 
@@ -29,7 +30,7 @@ def _fill(clinic, coordinator, make_user, days: int) -> int:
             for code in ("consultation", "reinfusion-iv"):
                 try:
                     services.book_visit(
-                        patients[(n + k) % 6], code, clinic.at(day, hhmm), actor=coordinator
+                        patients[(n + k) % 6].patient, code, clinic.at(day, hhmm), actor=coordinator
                     )
                     booked += 1
                 except DomainError:  # full, or a holiday
@@ -38,7 +39,8 @@ def _fill(clinic, coordinator, make_user, days: int) -> int:
     chair = clinic.resource("infusion-chair").id
     doctor = clinic.resource("dr-sato").id
     history = Appointment(
-        patient_id=patients[0].id,
+        patient_id=patients[0].patient.id,
+        course_id=course_of(patients[0]).id,
         visit_type_id=clinic.visit_type("reinfusion-iv").id,
         start_at=utcnow() - timedelta(days=900),
         end_at=utcnow() - timedelta(days=900) + timedelta(minutes=90),
@@ -93,7 +95,10 @@ def test_unknown_or_inactive_visit_type(clinic, manager):
 def test_offered_starts_are_exactly_the_bookable_ones(clinic, coordinator, make_user):
     monday = clinic.day(weekday=MONDAY)
     services.book_visit(
-        make_user(Role.PATIENT), "consultation", clinic.at(monday, "10:00"), actor=coordinator
+        make_user(Role.PATIENT).patient,
+        "consultation",
+        clinic.at(monday, "10:00"),
+        actor=coordinator,
     )
     db.session.commit()
     now = utcnow()
@@ -107,18 +112,27 @@ def test_offered_starts_are_exactly_the_bookable_ones(clinic, coordinator, make_
     for hhmm in ("09:30", "10:30"):
         with pytest.raises(Conflict):
             services.book_visit(
-                make_user(Role.PATIENT), "consultation", clinic.at(monday, hhmm), actor=coordinator
+                make_user(Role.PATIENT).patient,
+                "consultation",
+                clinic.at(monday, hhmm),
+                actor=coordinator,
             )
         db.session.rollback()
     services.book_visit(
-        make_user(Role.PATIENT), "consultation", clinic.at(monday, "10:45"), actor=coordinator
+        make_user(Role.PATIENT).patient,
+        "consultation",
+        clinic.at(monday, "10:45"),
+        actor=coordinator,
     )
 
 
 def test_a_moved_visit_sees_its_own_time_as_free(clinic, coordinator, make_user):
     monday = clinic.day(weekday=MONDAY)
     appointment = services.book_visit(
-        make_user(Role.PATIENT), "consultation", clinic.at(monday, "10:00"), actor=coordinator
+        make_user(Role.PATIENT).patient,
+        "consultation",
+        clinic.at(monday, "10:00"),
+        actor=coordinator,
     )
     db.session.commit()
 
@@ -158,7 +172,7 @@ def test_collection_days_need_an_incubator_place_for_the_whole_window(
     db.session.commit()
     day = clinic.day(weekday=TUESDAY)
     services.book_visit(
-        make_approved_patient(), "collection", clinic.at(day, "10:00"), actor=coordinator
+        make_approved_patient().patient, "collection", clinic.at(day, "10:00"), actor=coordinator
     )
     db.session.commit()
     starts = queries.availability("collection", clinic.today, 62, utcnow(), for_patient=False)
@@ -166,3 +180,32 @@ def test_collection_days_need_an_incubator_place_for_the_whole_window(
     blocked = {day + timedelta(days=n) for n in range(-42, 43)}
     assert days and not days & blocked
     assert any(d > day + timedelta(days=42) for d in days)
+
+
+def test_a_moved_collection_sees_its_own_culture_place_as_free(
+    clinic, coordinator, manager, make_approved_patient, count_queries
+):
+    from intake.core import settings
+
+    settings.update_settings({"incubator_places": "1"}, actor=manager)
+    db.session.commit()
+    day = clinic.day(weekday=TUESDAY)
+    collection = services.book_visit(
+        make_approved_patient().patient, "collection", clinic.at(day, "10:00"), actor=coordinator
+    )
+    db.session.commit()
+    collection_id = collection.id  # (loaded before counting)
+    g.pop("_clinic_settings", None)
+    with count_queries() as statements:
+        starts = queries.availability(
+            "collection",
+            clinic.today,
+            62,
+            utcnow(),
+            for_patient=False,
+            exclude_appointment_id=collection_id,
+        )
+    assert len(statements) <= 4, statements
+    days = {s.astimezone(clinic.cal.tz).date() for s in starts}
+    # The course's own place-days count as free for its collection being moved.
+    assert day in days and day + timedelta(days=7) in days

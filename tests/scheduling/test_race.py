@@ -66,7 +66,7 @@ def _book_in_thread(app, *, patient_id, actor_id, code, start, locale):
                 actor = db.session.get(User, actor_id)
                 barrier.wait()
                 try:
-                    services.book_visit(patient, code, start, actor=actor)
+                    services.book_visit(patient.patient, code, start, actor=actor)
                     db.session.commit()
                     return ("ok", locale)
                 except Conflict as exc:
@@ -108,7 +108,7 @@ def test_threads_race_for_the_last_seats(
     coordinator = make_user(Role.COORDINATOR)
     start = clinic.at(clinic.day(weekday=TUESDAY), "13:00")
     for _ in range(taken_before):
-        services.book_visit(make_user(Role.PATIENT), code, start, actor=coordinator)
+        services.book_visit(make_user(Role.PATIENT).patient, code, start, actor=coordinator)
     db.session.commit()
     before = _counts()
     locales = list(LANGUAGES)

@@ -26,19 +26,19 @@ def _reminders():
 def test_each_visit_is_reminded_once(clinic, coordinator, make_user):
     day = clinic.day(weekday=TUESDAY)
     tomorrow = services.book_visit(
-        make_user(Role.PATIENT, locale="zh_Hans"),
+        make_user(Role.PATIENT, locale="zh_Hans").patient,
         "consultation",
         clinic.at(day, "10:00"),
         actor=coordinator,
     )
     later = services.book_visit(
-        make_user(Role.PATIENT),
+        make_user(Role.PATIENT).patient,
         "consultation",
         clinic.at(day + timedelta(days=2), "10:00"),
         actor=coordinator,
     )
     cancelled = services.book_visit(
-        make_user(Role.PATIENT), "consultation", clinic.at(day, "14:00"), actor=coordinator
+        make_user(Role.PATIENT).patient, "consultation", clinic.at(day, "14:00"), actor=coordinator
     )
     services.cancel_visit(cancelled, actor=coordinator, reason="Patient ill")
     db.session.commit()
@@ -61,7 +61,7 @@ def test_each_visit_is_reminded_once(clinic, coordinator, make_user):
 def test_a_moved_visit_is_reminded_again(clinic, coordinator, make_user):
     day = clinic.day(weekday=TUESDAY)
     appointment = services.book_visit(
-        make_user(Role.PATIENT), "consultation", clinic.at(day, "10:00"), actor=coordinator
+        make_user(Role.PATIENT).patient, "consultation", clinic.at(day, "10:00"), actor=coordinator
     )
     services.send_reminders(now=appointment.start_at - timedelta(hours=20))
     services.reschedule_visit(
@@ -75,7 +75,7 @@ def test_a_moved_visit_is_reminded_again(clinic, coordinator, make_user):
 
 def test_reminders_by_command(clinic, coordinator, make_user, runner):
     start = clinic.at(clinic.day(), "10:00")
-    services.book_visit(make_user(Role.PATIENT), "consultation", start, actor=coordinator)
+    services.book_visit(make_user(Role.PATIENT).patient, "consultation", start, actor=coordinator)
     db.session.commit()
     # The command uses the real clock: nothing is within 24 hours of now here.
     result = runner.invoke(args=["scheduling", "remind"])

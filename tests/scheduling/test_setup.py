@@ -73,7 +73,9 @@ def test_manager_changes_a_room_capacity(client, clinic, boss, make_user):
     start = clinic.at(clinic.day(), "10:00")
     coordinator = make_user(Role.COORDINATOR)
     for _ in range(2):
-        services.book_visit(make_user(Role.PATIENT), "reinfusion-local", start, actor=coordinator)
+        services.book_visit(
+            make_user(Role.PATIENT).patient, "reinfusion-local", start, actor=coordinator
+        )
 
 
 def test_capacity_kept_in_a_clinic_setting(client, clinic, boss):
@@ -125,7 +127,9 @@ def test_add_a_staff_member_to_a_group(client, clinic, boss, make_user):
     monday = clinic.at(clinic.day(weekday=0), "10:00")
     coordinator = make_user(Role.COORDINATOR)
     for _ in range(2):
-        services.book_visit(make_user(Role.PATIENT), "consultation", monday, actor=coordinator)
+        services.book_visit(
+            make_user(Role.PATIENT).patient, "consultation", monday, actor=coordinator
+        )
     # The same code or account twice is refused.
     body = post(client, "/scheduling/resources/new", {**data, "user_id": ""}, status=200)
     assert "Another resource already has this code." in body
@@ -284,7 +288,10 @@ def test_closures_whole_days_and_hours(client, clinic, boss, make_user):
     tuesday = clinic.day(weekday=TUESDAY)
     coordinator = make_user(Role.COORDINATOR)
     booked = services.book_visit(
-        make_user(Role.PATIENT), "consultation", clinic.at(tuesday, "10:00"), actor=coordinator
+        make_user(Role.PATIENT).patient,
+        "consultation",
+        clinic.at(tuesday, "10:00"),
+        actor=coordinator,
     )
     db.session.commit()
     post(

@@ -16,6 +16,8 @@ from intake.eligibility import queries
 from intake.eligibility.question_bank import ROUTES
 from intake.eligibility.rules import Reason
 from intake.extensions import db
+from intake.patients.models import Course, Patient
+from intake.patients.services import current_course
 from intake.notifications.services import notify
 
 ROUTE_CODES = tuple(route.code for route in ROUTES)
@@ -38,9 +40,23 @@ def _require_role(actor: User, *roles: Role, message: str) -> None:
         raise NotAllowed(message)
 
 
-def _require_self(actor: User, patient: User) -> None:
-    if actor is None or actor.id != patient.id or patient.role != Role.PATIENT:
+def _is_self(actor: User | None, patient: Patient) -> bool:
+    return (
+        actor is not None
+        and actor.role == Role.PATIENT
+        and actor.patient is not None
+        and actor.patient.id == patient.id
+    )
+
+
+def _require_self(actor: User, patient: Patient) -> None:
+    if not _is_self(actor, patient):
         raise NotAllowed(_("Only the patient can do this."))
+
+
+def course_of(patient: Patient) -> Course:
+    """The course the patient's intake records belong to now."""
+    return current_course(patient)
 
 
 def _check_password(actor: User, password: str) -> None:
@@ -75,11 +91,11 @@ def reason_texts(reasons: list[dict], translate=_) -> list[dict]:
     return shown
 
 
-def _ready_to_book(patient: User) -> bool:
-    return queries.collection_gate_for(patient, today=clinic_today()).allowed
+def _ready_to_book(patient: Patient) -> bool:
+    return queries.collection_gate_for(course_of(patient), today=clinic_today()).allowed
 
 
-def _tell_if_now_ready(patient: User, was_ready: bool) -> None:
+def _tell_if_now_ready(patient: Patient, was_ready: bool) -> None:
     db.session.flush()
     if not was_ready and _ready_to_book(patient):
         if "scheduling.book" in current_app.view_functions:

@@ -19,6 +19,7 @@ from intake.eligibility.models import (
     QuestionnaireStatus,
 )
 from intake.eligibility.services._common import (
+    course_of,
     _clean_text,
     _ready_to_book,
     _require_role,
@@ -29,6 +30,7 @@ from intake.eligibility.services._common import (
 from intake.eligibility.services.review import _require_doctor
 from intake.extensions import db
 from intake.notifications.services import notify
+from intake.patients.models import Patient
 
 # --------------------------------------------------------------------------- the panel
 
@@ -56,6 +58,7 @@ def order_panel(
         raise DomainError(_("Choose tests from the clinic's panel list."), field="items")
     order = PanelOrder(
         patient_id=questionnaire.patient_id,
+        course_id=questionnaire.course_id,
         questionnaire_id=questionnaire.id,
         ordered_by_id=actor.id,
         items=[code for code in configured if code in chosen],
@@ -84,7 +87,7 @@ ACCEPTABLE_VALUES = {"yes": True, "no": False, "pending": None}
 
 
 def enter_panel_result(
-    patient: User,
+    patient: Patient,
     *,
     actor: User,
     item_code: str,
@@ -101,7 +104,7 @@ def enter_panel_result(
         Role.DOCTOR,
         message=_("Only a coordinator or a doctor can enter test results."),
     )
-    if patient.role != Role.PATIENT:
+    if not isinstance(patient, Patient):
         raise DomainError(_("Test results belong to a patient."))
     configured = _configured_items()
     if item_code not in configured:
@@ -115,10 +118,18 @@ def enter_panel_result(
         raise DomainError(_("Please check the test date."), field="test_date")
     result_text = _clean_text(result, field="result", required=True, limit=200)
     note_text = _clean_text(note, field="note", required=False)
+    if acceptable is not None and actor.role != Role.DOCTOR:
+        # Only a doctor judges a result; the coordinator records it as waiting.
+        raise DomainError(
+            _("Only a doctor can accept or refuse a test result. Leave it as waiting."),
+            field="acceptable",
+        )
     was_ready = _ready_to_book(patient)
-    previous = queries.latest_panel_results(patient.id).get(item_code)
+    course = course_of(patient)
+    previous = queries.latest_panel_results(course.id).get(item_code)
     row = PanelResult(
         patient_id=patient.id,
+        course=course,
         item_code=item_code,
         test_date=test_date,
         result=result_text,

@@ -24,6 +24,7 @@ from intake.eligibility.question_bank import (
 from intake.eligibility.question_bank import QuestionSet as QuestionSetData
 from intake.eligibility.rules import DEFAULT_THRESHOLDS, evaluate
 from intake.eligibility.services._common import (
+    course_of,
     SUMMARY_PAGE,
     _require_self,
     clinic_today,
@@ -33,6 +34,8 @@ from intake.eligibility.services._common import (
 from intake.eligibility.services.reference import _active_question_set, questionnaire_data
 from intake.extensions import db
 from intake.notifications.services import notify
+from intake.patients.models import Patient
+from intake.patients.services import start_new_course
 
 
 class AnswersInvalid(DomainError):
@@ -46,10 +49,12 @@ class AnswersInvalid(DomainError):
 # --------------------------------------------------------------------------- questionnaire
 
 
-def editable_questionnaire(patient: User, *, create: bool) -> Questionnaire | None:
+def editable_questionnaire(patient: Patient, *, create: bool) -> Questionnaire | None:
     """The draft (or returned) questionnaire, a new draft when ``create`` and
-    none is open, or None. Refuses while answers are with the doctor."""
-    current = queries.current_questionnaire(patient.id)
+    none is open, or None. Refuses while answers are with the doctor. After a
+    decline, answering again starts a new course."""
+    course = course_of(patient)
+    current = queries.current_questionnaire(course.id)
     if current is not None and current.is_editable:
         return current
     if current is not None and current.status != QuestionnaireStatus.DECLINED:
@@ -58,8 +63,11 @@ def editable_questionnaire(patient: User, *, create: bool) -> Questionnaire | No
         )
     if not create:
         return None
+    if not course.is_open:
+        course = start_new_course(patient, actor=patient.user)
     questionnaire = Questionnaire(
         patient_id=patient.id,
+        course=course,
         question_set=_active_question_set(),
         status=QuestionnaireStatus.DRAFT,
         answers={},
@@ -67,7 +75,7 @@ def editable_questionnaire(patient: User, *, create: bool) -> Questionnaire | No
     db.session.add(questionnaire)
     db.session.flush()
     audit.record(
-        actor=patient,
+        actor=patient.user,
         action="eligibility.questionnaire_start",
         entity=questionnaire,
         after={"question_set_version": questionnaire.question_set.version},
@@ -77,7 +85,7 @@ def editable_questionnaire(patient: User, *, create: bool) -> Questionnaire | No
 
 
 def save_page(
-    patient: User,
+    patient: Patient,
     page_code: str,
     raw: Mapping[str, Any],
     *,
@@ -150,7 +158,7 @@ def incomplete_pages(data: QuestionSetData, answers: Mapping[str, Any], today: d
     ]
 
 
-def _assess(questionnaire: Questionnaire, patient: User, consultation_date: date) -> None:
+def _assess(questionnaire: Questionnaire, patient: Patient, consultation_date: date) -> None:
     if patient.date_of_birth is None:
         raise DomainError(
             _(
@@ -178,7 +186,7 @@ def _assess(questionnaire: Questionnaire, patient: User, consultation_date: date
 
 
 def submit_questionnaire(
-    patient: User, *, actor: User, consultation_date: date | None = None
+    patient: Patient, *, actor: User, consultation_date: date | None = None
 ) -> Questionnaire:
     """Send the answers to the doctor with the rules' assessment. The age is
     taken on the consultation date: today in the clinic unless it is known."""

@@ -10,12 +10,11 @@ from flask_babel import gettext as _
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core import audit, settings
-from intake.core.errors import DomainError
+from intake.core.errors import DomainError, FieldErrors
 from intake.core.types import utcnow
 from intake.eligibility import queries
 from intake.eligibility.models import Decision, Outcome, Questionnaire, QuestionnaireStatus, Review
 from intake.eligibility.services._common import (
-    _check_password,
     _clean_text,
     _require_role,
     clinic_today,
@@ -26,6 +25,8 @@ from intake.eligibility.services.questionnaire import _assess
 from intake.eligibility.services.reference import _indication, route_label
 from intake.extensions import db
 from intake.notifications.services import notify
+from intake.patients.models import CourseStatus
+from intake.patients.services import close_course
 
 # --------------------------------------------------------------------------- doctor review
 
@@ -43,7 +44,10 @@ def open_review(questionnaire: Questionnaire, *, actor: User) -> Review:
     review = next((r for r in queries.latest_reviews(questionnaire.id) if r.decision is None), None)
     if review is None:
         review = Review(
-            questionnaire=questionnaire, patient_id=questionnaire.patient_id, doctor_id=actor.id
+            questionnaire=questionnaire,
+            patient_id=questionnaire.patient_id,
+            course_id=questionnaire.course_id,
+            doctor_id=actor.id,
         )
         db.session.add(review)
     return review
@@ -176,26 +180,51 @@ def decide_review(
     reason_text = _clean_text(reason, field="reason", required=True)
     review = open_review(questionnaire, actor=actor)
     patient = questionnaire.patient
-    is_override = decision == Decision.APPROVED and questionnaire.outcome in (
-        Outcome.INELIGIBLE,
-        Outcome.NEEDS_REVIEW,
-    )
+    approving = decision == Decision.APPROVED
+    is_override = approving and questionnaire.outcome == Outcome.NEEDS_REVIEW
     override_text = _clean_text(override_reason, field="override_reason", required=False)
+    errors: dict[str, str] = {}
+    if approving and questionnaire.outcome == Outcome.INELIGIBLE:
+        # DOMAIN rule 1: a hard exclusion is never overridden by approval.
+        errors["decision"] = _(
+            "A hard exclusion cannot be approved. If an answer was wrong, correct it with "
+            "the patient: the rules then run again."
+        )
     if is_override and not override_text:
-        raise DomainError(
-            _(
-                "The rules found this patient %(outcome)s. To approve anyway, write why.",
-                outcome=outcome_label(questionnaire.outcome),
-            ),
-            field="override_reason",
+        errors["override_reason"] = _(
+            "The rules found this patient %(outcome)s. To approve anyway, write why.",
+            outcome=outcome_label(questionnaire.outcome),
         )
     indication = _indication(review.indication_code)
-    if decision == Decision.APPROVED and (indication is None or not review.planned_route):
-        raise DomainError(
+    if approving and (indication is None or not review.planned_route):
+        errors.setdefault(
+            "decision",
             _("Record the indication and the planned route in the notes before approving."),
-            field="decision",
         )
-    _check_password(actor, password)
+    if approving and (
+        review.consultation_date is None or review.consultation_date > clinic_today()
+    ):
+        errors.setdefault(
+            "decision",
+            _("Record the consultation date in the notes before approving."),
+        )
+    if not password or not actor.check_password(password):
+        errors["password"] = _(
+            "The password is not correct, so nothing was signed. Please try again."
+        )
+    if errors:
+        raise FieldErrors(errors)
+    if approving and questionnaire.consultation_date != review.consultation_date:
+        # Age and every rule are taken on the consultation day.
+        _assess(questionnaire, patient, review.consultation_date)
+        if questionnaire.outcome == Outcome.INELIGIBLE:
+            raise DomainError(
+                _(
+                    "On the consultation day the rules find this patient ineligible: "
+                    "a hard exclusion cannot be approved."
+                ),
+                field="decision",
+            )
     lang = actor.locale
     before = audit.snapshot(review, Review.AUDITED) if review.id else {}
     review.decision = decision
@@ -232,6 +261,8 @@ def decide_review(
         patient=patient,
         note=review.signature_meaning,
     )
+    if decision == Decision.DECLINED:
+        close_course(questionnaire.course, CourseStatus.DECLINED, actor=actor, reason=reason_text)
     _tell_patient_of_decision(patient, questionnaire, review, indication)
     db.session.flush()
     return review

@@ -10,7 +10,6 @@ from flask_babel import format_date, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from intake.accounts.models import User
 from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core.access import can_view_patient, require
 from intake.core.errors import NotAllowed
@@ -32,6 +31,8 @@ from intake.eligibility.question_bank import (
 from intake.eligibility.views import bp
 from intake.errors import error_page
 from intake.extensions import db
+from intake.patients import journey as pure_journey
+from intake.patients.models import Patient
 
 SUMMARY_PAGE = services.SUMMARY_PAGE
 STAFF_VIEWERS = CLINICAL_ROLES  # coordinator, doctor, manager
@@ -82,9 +83,23 @@ def book_url() -> str | None:
     return None
 
 
-def _patient_or_404(patient_id: int) -> User:
-    patient = db.get_or_404(User, patient_id)
-    require(patient.role == Role.PATIENT and can_view_patient(current_user, patient))
+def _patient_or_404(patient_id: int) -> Patient:
+    patient = db.get_or_404(Patient, patient_id)
+    require(can_view_patient(current_user, patient))
+    return patient
+
+
+def my_course():
+    from intake.patients.services import current_course
+
+    return current_course(me())
+
+
+def me() -> Patient:
+    """The patient record of the logged-in patient."""
+    patient = current_user.patient
+    if patient is None:
+        abort(404)
     return patient
 
 
@@ -142,7 +157,9 @@ def _eligibility_globals():
         """The patient's current journey step, for the card on their home page."""
         if not current_user.is_authenticated or current_user.role != Role.PATIENT:
             return None
-        data = queries.patient_journey(current_user, today=services.clinic_today())
+        if current_user.patient is None:
+            return None
+        data = queries.patient_journey(current_user.patient, today=services.clinic_today())
         code = data["journey"].current
         return {"code": code, "text": _step_action(code)}
 
@@ -151,15 +168,18 @@ def _eligibility_globals():
 
 def _step_action(code: str) -> str:
     return {
-        queries.ANSWER: _("Answer the health questions."),
-        queries.REVIEW: _("A doctor is reviewing your answers."),
-        queries.CONSULTATION: _("Attend your consultation."),
-        queries.PANEL: _("Your blood test results are pending."),
-        queries.APPROVAL: _("The doctor is making a decision."),
-        queries.CONSENT: _("Please read and sign the consent."),
-        queries.BOOK: _("Book your collection visit."),
-        queries.DECLINED: _("We are sorry: the treatment is not possible for you now."),
-        queries.HALTED: _("Your journey has stopped because you withdrew your consent."),
+        pure_journey.ANSWER: _("Answer the health questions."),
+        pure_journey.REVIEW: _("A doctor is reviewing your answers."),
+        pure_journey.CONSULTATION: _("Attend your consultation."),
+        pure_journey.PANEL: _("Your blood test results are pending."),
+        pure_journey.APPROVAL: _("The doctor is making a decision."),
+        pure_journey.CONSENT: _("Please read and sign the consent."),
+        pure_journey.BOOK: _("Book your collection visit."),
+        pure_journey.COLLECTION: _("Come to your collection visit."),
+        pure_journey.CULTURE: _("Your cells are growing in the lab."),
+        pure_journey.DECLINED: _("We are sorry: the treatment is not possible for you now."),
+        pure_journey.HALTED: _("Your journey has stopped because you withdrew your consent."),
+        pure_journey.COMPLETED: _("Your treatment course is complete."),
     }[code]
 
 

@@ -28,6 +28,8 @@ from intake.eligibility.views._common import (
     book_url,
     kind_title,
     lang,
+    me,
+    my_course,
     show_answer,
 )
 from intake.extensions import db, limiter
@@ -38,14 +40,14 @@ from intake.extensions import db, limiter
 @bp.get("/journey")
 @role_required(Role.PATIENT)
 def journey():
-    data = queries.patient_journey(current_user, today=services.clinic_today())
+    data = queries.patient_journey(me(), today=services.clinic_today())
     questionnaire = data["questionnaire"]
     reasons = services.reason_texts(questionnaire.reasons) if questionnaire else []
     return render_template(
         "eligibility/journey.html",
         **data,
         reasons=reasons,
-        panel_missing=_missing_texts(data["journey"].gate, data["panel_items"], prefix="panel_"),
+        panel_missing=_missing_texts(data["gate"], data["panel_items"], prefix="panel_"),
         step_action=_step_action,
         book_url=book_url(),
         lang=lang(),
@@ -62,7 +64,7 @@ def journey():
 def _patient_draft() -> Questionnaire | None:
     """The patient's editable questionnaire, or None when they may start one.
     Answers with the doctor send them to the journey."""
-    current = queries.current_questionnaire(current_user.id)
+    current = queries.current_questionnaire(my_course().id)
     if current is None or current.status == QuestionnaireStatus.DECLINED:
         return None
     if current.is_editable:
@@ -100,7 +102,7 @@ def questionnaire_page(page_code: str):
         raw = {q.code: request.form.get(q.code, "") for q in data.page(page_code).questions}
         try:
             saved = services.save_page(
-                current_user, page_code, raw, actor=current_user, direction=direction
+                me(), page_code, raw, actor=current_user, direction=direction
             )
         except services.AnswersInvalid as exc:
             db.session.rollback()
@@ -204,7 +206,7 @@ def questionnaire_summary():
 @role_required(Role.PATIENT)
 def questionnaire_submit():
     try:
-        services.submit_questionnaire(current_user, actor=current_user)
+        services.submit_questionnaire(me(), actor=current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
@@ -242,12 +244,12 @@ def questionnaire_detail(questionnaire_id: int):
 @bp.get("/consent")
 @role_required(Role.PATIENT)
 def consent():
-    signatures = queries.latest_signatures(current_user.id)
+    signatures = queries.latest_signatures(my_course().id)
     return render_template(
         "eligibility/consent.html",
         kinds=list(ConsentKind),
         signatures=signatures,
-        history=queries.signature_history(current_user.id),
+        history=queries.signature_history(me().id),
         kind_title=kind_title,
     )
 
@@ -258,7 +260,7 @@ def consent():
 def consent_sign(kind: str):
     consent_kind = _kind_or_404(kind)
     document = queries.document_for(consent_kind, lang())
-    signature = queries.latest_signatures(current_user.id).get(consent_kind)
+    signature = queries.latest_signatures(my_course().id).get(consent_kind)
     form = ConsentSignForm()
     if document is not None and form.validate_on_submit():
         if str(document.id) != (form.document_id.data or ""):
@@ -269,7 +271,7 @@ def consent_sign(kind: str):
         else:
             try:
                 services.sign_consent(
-                    current_user,
+                    me(),
                     document,
                     actor=current_user,
                     password=form.password.data,
@@ -293,7 +295,7 @@ def consent_sign(kind: str):
         signature=signature,
         form=form,
         kind_title=kind_title,
-        meaning=services.consent_meaning(document, current_user.full_name) if document else "",
+        meaning=services.consent_meaning(document, me().full_name) if document else "",
         now=utcnow(),
     )
 
@@ -302,7 +304,7 @@ def consent_sign(kind: str):
 @role_required(Role.PATIENT)
 def consent_withdraw(kind: str):
     consent_kind = _kind_or_404(kind)
-    signature = queries.latest_signatures(current_user.id).get(consent_kind)
+    signature = queries.latest_signatures(my_course().id).get(consent_kind)
     if signature is None or signature.is_withdrawn:
         flash(_("There is no signed consent to withdraw."), "info")
         return redirect(url_for("eligibility.consent"))
@@ -310,7 +312,7 @@ def consent_withdraw(kind: str):
     if form.validate_on_submit():
         try:
             services.withdraw_consent(
-                current_user, consent_kind, actor=current_user, reason=form.reason.data
+                me(), consent_kind, actor=current_user, reason=form.reason.data
             )
         except DomainError as exc:
             show_domain_error(form, exc)

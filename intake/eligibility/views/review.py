@@ -42,6 +42,7 @@ from intake.eligibility.views._common import (
     show_answer,
 )
 from intake.extensions import db, limiter
+from intake.patients.services import current_course
 
 # --------------------------------------------------------------------------- doctor review
 
@@ -240,7 +241,7 @@ def _staff_withdraw_form(formdata=None) -> StaffWithdrawForm:
 @role_required(*PANEL_EDITORS)
 def staff_withdraw(patient_id: int):
     patient = _patient_or_404(patient_id)
-    record = queries.current_questionnaire(patient.id)
+    record = queries.current_questionnaire(current_course(patient).id)
     if record is None or record.status == QuestionnaireStatus.DRAFT:
         abort(404)
     form = _staff_withdraw_form(formdata=request.form)

@@ -13,12 +13,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from intake.accounts.models import User
 from intake.core import settings
 from intake.core.access import can_view_patient, require
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
 from intake.extensions import db
+from intake.patients.models import Patient
+from intake.patients.services import current_course
 from intake.scheduling import queries, services
 from intake.scheduling.forms import BookForm
 from intake.scheduling.models import MODE_LABELS, Appointment, VisitMode, VisitType
@@ -161,7 +162,8 @@ def _picker(
 
 def _own_appointment(appointment_id: int) -> Appointment:
     appointment = db.session.get(Appointment, appointment_id)
-    require(appointment is not None and appointment.patient_id == current_user.id)
+    own = current_user.patient
+    require(appointment is not None and own is not None and appointment.patient_id == own.id)
     return appointment
 
 
@@ -169,7 +171,7 @@ def _can_see(appointment: Appointment) -> bool:
     return can_view_patient(current_user, appointment.patient)
 
 
-def _gate_missing(patient: User, visit_type: VisitType) -> list[str] | None:
+def _gate_missing(patient: Patient, visit_type: VisitType) -> list[str] | None:
     """What the intake gate still lacks, or None when the visit needs no gate or it is open."""
     if not visit_type.requires_intake_gate:
         return None
@@ -178,5 +180,5 @@ def _gate_missing(patient: User, visit_type: VisitType) -> list[str] | None:
     from intake.eligibility.queries import collection_gate_for
 
     cal = queries.clinic_calendar()
-    gate = collection_gate_for(patient, today=cal.today(utcnow()))
+    gate = collection_gate_for(current_course(patient), today=cal.today(utcnow()))
     return None if gate.allowed else [item.text(gettext) for item in gate.missing]

@@ -8,14 +8,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from intake.accounts.models import User
-from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.accounts.roles import CLINICAL_ROLES
 from intake.core.access import require, role_required
 from intake.core.errors import DomainError
 from intake.core.text import N_
 from intake.core.types import utcnow
 from intake.core.web import safe_next
 from intake.extensions import db
+from intake.patients.models import Patient
 from intake.scheduling import queries, services
 from intake.scheduling.forms import BookForm, StaffCancelForm, StatusForm
 from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment, AppointmentStatus
@@ -206,9 +206,7 @@ def desk_reschedule(appointment_id: int):
 def desk_book():
     search = request.args.get("q", "").strip()[:100]
     patient_id = request.args.get("patient_id", type=int)
-    patient = db.session.get(User, patient_id) if patient_id else None
-    if patient is not None and patient.role != Role.PATIENT:
-        patient = None
+    patient = db.session.get(Patient, patient_id) if patient_id else None
     context = {"search": search, "patient": patient}
     if patient is None:
         context["found"] = queries.find_patients(search) if search else []

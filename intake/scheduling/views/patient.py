@@ -38,10 +38,10 @@ def book(visit_type: str):
     vt = queries.visit_type_by_code(visit_type)
     if vt is None or not vt.is_active or not vt.is_patient_bookable:
         return error_page(404, _("This visit cannot be booked online. Please contact the clinic."))
-    missing = _gate_missing(current_user, vt)
+    missing = _gate_missing(current_user.patient, vt)
     if missing is not None:
         return render_template("scheduling/book.html", vt=vt, missing=missing)
-    existing = queries.upcoming_of_type(current_user, vt.id, utcnow())
+    existing = queries.upcoming_of_type(current_user.patient, vt.id, utcnow())
     if existing is not None:
         return render_template("scheduling/book.html", vt=vt, existing=existing)
     form = BookForm()
@@ -51,7 +51,11 @@ def book(visit_type: str):
         if form.validate_on_submit():
             try:
                 services.book_visit(
-                    current_user, vt.code, start, actor=current_user, mode=form.mode.data or None
+                    current_user.patient,
+                    vt.code,
+                    start,
+                    actor=current_user,
+                    mode=form.mode.data or None,
                 )
             except services.GateClosed as exc:
                 db.session.rollback()
@@ -92,7 +96,7 @@ def book(visit_type: str):
 @role_required(Role.PATIENT)
 def my_visits():
     now = utcnow()
-    data = queries.my_visits(current_user, now)
+    data = queries.my_visits(current_user.patient, now)
     values = settings.values()
     return render_template(
         "scheduling/my_visits.html",
@@ -114,7 +118,7 @@ def visit_ics(appointment_id: int):
     require(appointment is not None and _can_see(appointment))
     locale = (
         appointment.patient.locale
-        if current_user.id == appointment.patient_id
+        if current_user.patient is not None and current_user.patient.id == appointment.patient_id
         else str(get_locale())
     )
     body = ics.build(appointment, locale=locale, link=services._public_url("scheduling.my_visits"))

@@ -1,0 +1,99 @@
+"""Patient record forms: shape only (types, required, lengths)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from intake.patients.models import SEX_LABELS, Sex
+
+#: Offered first: where most of the clinic's patients come from.
+FIRST_COUNTRIES = ("CN", "JP", "HK", "TW", "MO", "KR", "SG")
+
+
+def _required():
+    return InputRequired(message=_l("This field is required."))
+
+
+def language_choices():
+    return [
+        SelectChoice("zh_Hans", "简体中文"),
+        SelectChoice("ja", "日本語"),
+        SelectChoice("en", "English"),
+    ]
+
+
+def sex_choices():
+    return [SelectChoice("", "—")] + [SelectChoice(s.value, _l(SEX_LABELS[s])) for s in Sex]
+
+
+def country_choices():
+    """ISO 3166 countries named in the reader's language, the usual ones first."""
+    territories = Locale.parse(str(get_locale() or "en")).territories
+    countries = {code: name for code, name in territories.items() if len(code) == 2}
+    countries.pop("ZZ", None)
+    first = [SelectChoice(c, countries[c]) for c in FIRST_COUNTRIES if c in countries]
+    rest = sorted(
+        (SelectChoice(c, n) for c, n in countries.items() if c not in FIRST_COUNTRIES),
+        key=lambda choice: choice.label,
+    )
+    return [SelectChoice("", "—"), *first, *rest]
+
+
+class PatientNameFields:
+    """The patient's two identifiers' first half: names in their own script and
+    in Latin letters (as in the passport)."""
+
+    family_name = StringField(_l("Family name"), validators=[_required(), Length(max=100)])
+    given_name = StringField(_l("Given name"), validators=[_required(), Length(max=100)])
+    family_name_latin = StringField(
+        _l("Family name in Latin letters (as in the passport)"),
+        validators=[Optional(), Length(max=100)],
+    )
+    given_name_latin = StringField(
+        _l("Given name in Latin letters (as in the passport)"),
+        validators=[Optional(), Length(max=100)],
+    )
+    date_of_birth = DateField(_l("Date of birth"), validators=[_required()], format="%Y-%m-%d")
+    sex = SelectField(_l("Sex"), choices=sex_choices, validators=[Optional()])
+    nationality = SelectField(_l("Nationality"), choices=country_choices, validators=[Optional()])
+
+    def validate_date_of_birth(self, field):
+        if field.data and not (date(1900, 1, 1) <= field.data <= date.today()):
+            raise ValidationError(_l("Enter a real date of birth."))
+
+
+class PatientRegistrationForm(PatientNameFields, FlaskForm):
+    """A coordinator registers a patient who phones or walks in (no login yet)."""
+
+    phone = StringField(
+        _l("Phone (with country code)"),
+        validators=[Optional(), Length(min=6, max=40, message=_l("Enter a phone number."))],
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            Optional(),
+            Email(message=_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    locale = SelectField(_l("Preferred language"), choices=language_choices)
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            _required(),
+            Email(message=_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )

@@ -1,0 +1,126 @@
+"""Where a treatment course stands: the steps of the journey, pure.
+
+Takes plain facts about one course (loaded by ``queries.course_journey``) and
+answers which steps are done and which one is current. The patient's journey
+page, their home page and the staff's patient record all read this, so they
+always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from intake.core.text import N_
+
+ANSWER = "answer"
+REVIEW = "review"
+CONSULTATION = "consultation"
+PANEL = "panel"
+APPROVAL = "approval"
+CONSENT = "consent"
+BOOK = "book"
+COLLECTION = "collection"
+CULTURE = "culture"
+
+ORDER = (ANSWER, REVIEW, CONSULTATION, PANEL, APPROVAL, CONSENT, BOOK, COLLECTION, CULTURE)
+
+STEP_TITLES = {
+    ANSWER: N_("Answer the health questions"),
+    REVIEW: N_("A doctor reviews your answers"),
+    CONSULTATION: N_("Attend your consultation"),
+    PANEL: N_("Blood test results"),
+    APPROVAL: N_("The doctor's approval"),
+    CONSENT: N_("Sign the consent"),
+    BOOK: N_("Book your collection visit"),
+    COLLECTION: N_("Collection visit: fat tissue and blood"),
+    CULTURE: N_("Your cells are growing in the lab"),
+}
+
+#: ``Journey.current`` when the course stopped.
+DECLINED = "declined"
+HALTED = "halted"
+COMPLETED = "completed"
+
+STAGE_TITLES = {
+    **STEP_TITLES,
+    DECLINED: N_("Declined"),
+    HALTED: N_("Halted: consent withdrawn"),
+    COMPLETED: N_("Completed"),
+}
+
+SUBMITTED_STATES = ("submitted", "approved", "declined")
+ACTIVE_VISIT = ("booked", "arrived")
+
+
+@dataclass(frozen=True)
+class CourseFacts:
+    """What is known of one course, as plain values."""
+
+    course_status: str = "open"
+    questionnaire_status: str | None = None
+    has_open_review: bool = False
+    consultation_date: date | None = None
+    #: What the intake gate still misses (``GateResult.codes``).
+    gate_codes: Sequence[str] = ()
+    treatment_consent_signed: bool = False
+    cross_border_consent_signed: bool = False
+    #: The course's collection visit: status and clinic-local day.
+    collection_status: str | None = None
+    collection_date: date | None = None
+    #: First and last day of the incubator place held for the culture.
+    culture_place: tuple[date, date] | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    title: str
+    is_done: bool
+    is_current: bool
+
+
+@dataclass(frozen=True)
+class Journey:
+    current: str
+    steps: tuple[Step, ...]
+    facts: CourseFacts = field(default_factory=CourseFacts)
+
+    @property
+    def title(self) -> str:
+        return STAGE_TITLES[self.current]
+
+    @property
+    def is_stopped(self) -> bool:
+        return self.current in (DECLINED, HALTED)
+
+
+def journey(facts: CourseFacts, *, today: date) -> Journey:
+    status = facts.questionnaire_status
+    approved = status == "approved"
+    codes = tuple(facts.gate_codes)
+    collection_active = facts.collection_status in ACTIVE_VISIT
+    collected = facts.collection_status == "completed"
+    booked = collection_active or collected
+    done = {
+        ANSWER: status in SUBMITTED_STATES,
+        REVIEW: approved or status == "declined" or facts.has_open_review,
+        CONSULTATION: approved
+        or (facts.consultation_date is not None and facts.consultation_date <= today),
+        PANEL: booked or not any(code.startswith("panel_") for code in codes),
+        APPROVAL: approved,
+        CONSENT: facts.treatment_consent_signed and facts.cross_border_consent_signed,
+        BOOK: booked,
+        COLLECTION: collected,
+        CULTURE: False,
+    }
+    current = next(code for code in ORDER if not done[code])
+    if facts.course_status == "declined" or status == "declined":
+        current = DECLINED
+    elif facts.course_status == "halted" or "consent_withdrawn" in codes:
+        current = HALTED
+    elif facts.course_status == "completed":
+        current = COMPLETED
+    steps = tuple(Step(code, STEP_TITLES[code], done[code], code == current) for code in ORDER)
+    return Journey(current=current, steps=steps, facts=facts)
