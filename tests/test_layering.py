@@ -21,6 +21,8 @@ PURE = [
     "eligibility/question_bank.py",
     "scheduling/availability.py",
     "scheduling/calendar.py",
+    "scheduling/visit_status.py",
+    "scheduling/changes.py",
 ]
 
 

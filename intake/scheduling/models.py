@@ -43,6 +43,11 @@ from intake.core.db import enum_column
 from intake.core.text import N_
 from intake.core.types import utcnow
 from intake.extensions import db
+from intake.scheduling import visit_status
+from intake.scheduling.visit_status import (  # noqa: F401 - STATUS_LABELS: re-exported
+    STATUS_LABELS,
+    AppointmentStatus,
+)
 
 LOCALES = ("en", "zh_Hans", "ja")
 
@@ -70,36 +75,6 @@ class VisitMode(enum.StrEnum):
 
 
 MODE_LABELS = {VisitMode.IN_PERSON: N_("In person"), VisitMode.VIDEO: N_("Video call")}
-
-
-class AppointmentStatus(enum.StrEnum):
-    BOOKED = "booked"
-    ARRIVED = "arrived"
-    COMPLETED = "completed"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-
-
-STATUS_LABELS = {
-    AppointmentStatus.BOOKED: N_("Booked"),
-    AppointmentStatus.ARRIVED: N_("Arrived"),
-    AppointmentStatus.COMPLETED: N_("Completed"),
-    AppointmentStatus.NO_SHOW: N_("Did not come"),
-    AppointmentStatus.CANCELLED: N_("Cancelled"),
-}
-
-#: The appointment's life: which status may follow which.
-TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
-    AppointmentStatus.BOOKED: frozenset(
-        {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED}
-    ),
-    AppointmentStatus.ARRIVED: frozenset(
-        {AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED}
-    ),
-    AppointmentStatus.COMPLETED: frozenset(),
-    AppointmentStatus.NO_SHOW: frozenset(),
-    AppointmentStatus.CANCELLED: frozenset(),
-}
 
 
 def localized(names: dict | None, locale: str | None = None) -> str:
@@ -316,7 +291,7 @@ class Appointment(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+        return visit_status.is_active(self.status)
 
     def __repr__(self) -> str:
         return f"<Appointment {self.id} {self.status.value}>"

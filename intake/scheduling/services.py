@@ -32,10 +32,9 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.services import notify
 from intake.scheduling import availability as pure
-from intake.scheduling import ics, queries
+from intake.scheduling import changes, ics, queries, visit_status
 from intake.scheduling.models import (
     MODE_LABELS,
-    TRANSITIONS,
     Appointment,
     AppointmentStatus,
     Hold,
@@ -111,13 +110,20 @@ def _public_url(endpoint: str, **values) -> str:
 
 
 def patient_cutoff(appointment: Appointment, values: dict | None = None) -> datetime:
-    """After this instant the patient can no longer change the visit online."""
+    """After this instant the patient can no longer change the visit online
+    (the rule: ``changes.patient_cutoff``)."""
     values = values if values is not None else settings.values()
-    return appointment.start_at - timedelta(hours=values["min_notice_hours"])
+    return changes.patient_cutoff(appointment.start_at, min_notice_hours=values["min_notice_hours"])
 
 
-def patient_can_change(appointment: Appointment, now: datetime) -> bool:
-    return appointment.status == AppointmentStatus.BOOKED and now < patient_cutoff(appointment)
+def patient_can_change(appointment: Appointment, now: datetime, values: dict | None = None) -> bool:
+    values = values if values is not None else settings.values()
+    return changes.patient_can_change(
+        appointment.status,
+        appointment.start_at,
+        now,
+        min_notice_hours=values["min_notice_hours"],
+    )
 
 
 def _refusal_error(refusal: pure.Refusal, cal: queries.ClinicCalendar, *, for_patient: bool):
@@ -511,7 +517,7 @@ def _check_change_allowed(appointment: Appointment, actor: User, now: datetime) 
             raise NotAllowed(_("This is not your visit."))
         if appointment.status != AppointmentStatus.BOOKED:
             raise DomainError(_("This visit can no longer be changed."))
-        if now >= patient_cutoff(appointment):
+        if not patient_can_change(appointment, now):
             raise DomainError(
                 _(
                     "Your visit is less than %(hours)s hours away, so it can no longer be "
@@ -587,7 +593,7 @@ def cancel_visit(
     Patients until the notice cut-off; clinic staff at any time, with a reason."""
     now = _now(now)
     by_patient = _check_change_allowed(appointment, actor, now)
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
+    if AppointmentStatus.CANCELLED not in visit_status.TRANSITIONS[appointment.status]:
         raise DomainError(_("This visit is already closed."))
     reason = (reason or "").strip()
     if not by_patient and not reason:
@@ -624,9 +630,27 @@ def _transition(
     action: str,
     now: datetime,
 ) -> Appointment:
+    """A front-desk status change, if ``visit_status`` allows it now."""
     _require_staff(actor)
-    if new_status not in TRANSITIONS[appointment.status]:
-        raise DomainError(_("This visit cannot change to that status now."), code="transition")
+    cal = queries.clinic_calendar()
+    refusal = visit_status.refusal(
+        appointment.status,
+        new_status,
+        visit_day=cal.local_date(appointment.start_at),
+        today=cal.today(now),
+        start_at=appointment.start_at,
+        now=now,
+    )
+    if refusal == visit_status.Refusal.NOT_THE_DAY:
+        raise DomainError(
+            _("A patient can be checked in only on the day of the visit."), code=refusal.value
+        )
+    if refusal == visit_status.Refusal.NOT_STARTED:
+        raise DomainError(
+            _("A visit can be marked as missed only after its start time."), code=refusal.value
+        )
+    if refusal is not None:
+        raise DomainError(_("This visit cannot change to that status now."), code=refusal.value)
     before = _snapshot(appointment)
     appointment.status = new_status
     appointment.status_changed_at = now
@@ -644,22 +668,23 @@ def _transition(
 
 def mark_arrived(appointment: Appointment, *, actor: User, now: datetime | None = None):
     """The patient is at the front desk (on the day of the visit)."""
-    now = _now(now)
-    cal = queries.clinic_calendar()
-    if cal.local_date(appointment.start_at) != cal.today(now):
-        raise DomainError(_("A patient can be checked in only on the day of the visit."))
     return _transition(
-        appointment, AppointmentStatus.ARRIVED, actor=actor, action="scheduling.arrive", now=now
+        appointment,
+        AppointmentStatus.ARRIVED,
+        actor=actor,
+        action="scheduling.arrive",
+        now=_now(now),
     )
 
 
 def mark_no_show(appointment: Appointment, *, actor: User, now: datetime | None = None):
     """The patient did not come: the visit's seats (and incubator place) are freed."""
-    now = _now(now)
-    if now < appointment.start_at:
-        raise DomainError(_("A visit can be marked as missed only after its start time."))
     result = _transition(
-        appointment, AppointmentStatus.NO_SHOW, actor=actor, action="scheduling.no_show", now=now
+        appointment,
+        AppointmentStatus.NO_SHOW,
+        actor=actor,
+        action="scheduling.no_show",
+        now=_now(now),
     )
     _release_seats(appointment)
     return result

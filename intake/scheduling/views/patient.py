@@ -97,7 +97,7 @@ def my_visits():
     return render_template(
         "scheduling/my_visits.html",
         **data,
-        can_change={a.id: services.patient_can_change(a, now) for a in data["upcoming"]},
+        can_change={a.id: services.patient_can_change(a, now, values) for a in data["upcoming"]},
         cutoff={a.id: services.patient_cutoff(a, values) for a in data["upcoming"]},
         bookable=queries.visit_types(patient_bookable=True),
         booked_type_ids={a.visit_type_id for a in data["upcoming"]},
