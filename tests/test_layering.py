@@ -23,6 +23,7 @@ PURE = [
     "scheduling/calendar.py",
     "scheduling/visit_status.py",
     "scheduling/changes.py",
+    "scheduling/visit_kinds.py",
 ]
 
 

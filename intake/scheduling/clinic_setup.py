@@ -170,7 +170,6 @@ def update_visit_type(
     names: dict,
     duration_minutes: int,
     modes,
-    requires_intake_gate: bool,
     is_patient_bookable: bool,
     is_desk_bookable: bool,
     is_active: bool,
@@ -247,7 +246,6 @@ def update_visit_type(
         visit_type.duration_minutes = duration_minutes
     visit_type.names = _names(names)
     visit_type.modes = chosen_modes
-    visit_type.requires_intake_gate = bool(requires_intake_gate)
     visit_type.is_patient_bookable = bool(is_patient_bookable)
     visit_type.is_desk_bookable = bool(is_desk_bookable)
     visit_type.is_active = bool(is_active)

@@ -129,9 +129,6 @@ class VisitTypeForm(FlaskForm):
         _l("Length (minutes)"), validators=[_required(), NumberRange(min=5, max=600)]
     )
     modes = MultiCheckboxField(_l("How it can take place"), choices=[], validators=[Optional()])
-    requires_intake_gate = BooleanField(
-        _l("Only after approval, valid test results and signed consent")
-    )
     is_patient_bookable = BooleanField(_l("Patients can book it online"))
     is_desk_bookable = BooleanField(_l("Staff can book it on the day list"))
     is_active = BooleanField(_l("Offered"))

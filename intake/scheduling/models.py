@@ -43,7 +43,8 @@ from intake.core.db import enum_column
 from intake.core.text import N_
 from intake.core.types import utcnow
 from intake.extensions import db
-from intake.scheduling import visit_status
+from intake.scheduling import visit_kinds, visit_status
+from intake.scheduling.visit_kinds import VisitKind
 from intake.scheduling.visit_status import (  # noqa: F401 - STATUS_LABELS: re-exported
     STATUS_LABELS,
     AppointmentStatus,
@@ -162,6 +163,8 @@ class VisitType(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
+    # What the visit is for; the rules (the intake gate …) follow the kind.
+    kind: Mapped[VisitKind] = mapped_column(enum_column(VisitKind, "visit_kind"))
     names: Mapped[dict] = mapped_column(JSON, default=dict)
     # The visit's length; when duration_setting names a clinic setting
     # (consultation_minutes, collection_minutes) the setting is the length.
@@ -169,7 +172,6 @@ class VisitType(db.Model):
     duration_setting: Mapped[str | None] = mapped_column(String(64))
     # Allowed modes, e.g. ["in_person", "video"]; empty = no choice (in person).
     modes: Mapped[list] = mapped_column(JSON, default=list)
-    requires_intake_gate: Mapped[bool] = mapped_column(default=False)
     is_patient_bookable: Mapped[bool] = mapped_column(default=False)
     is_desk_bookable: Mapped[bool] = mapped_column(default=True)
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -188,10 +190,10 @@ class VisitType(db.Model):
     )
 
     AUDITED = (
+        "kind",
         "names",
         "duration_minutes",
         "modes",
-        "requires_intake_gate",
         "is_patient_bookable",
         "is_desk_bookable",
         "is_active",
@@ -202,6 +204,11 @@ class VisitType(db.Model):
     @property
     def label(self) -> str:
         return localized(self.names) or self.code
+
+    @property
+    def requires_intake_gate(self) -> bool:
+        """A property of the kind (collection, reinfusion), not a setting to forget."""
+        return visit_kinds.requires_intake_gate(self.kind)
 
     def name_in(self, locale: str) -> str:
         return localized(self.names, locale) or self.code

@@ -41,6 +41,7 @@ from intake.scheduling.models import (
     VisitMode,
     VisitType,
 )
+from intake.scheduling.visit_kinds import VisitKind
 
 
 class GateClosed(DomainError):
@@ -163,15 +164,23 @@ def _load_plan(code: str, values: dict) -> queries.Plan:
     return plan
 
 
-def _check_gate(patient: User, cal: queries.ClinicCalendar, now: datetime) -> None:
+def gate_closed_message(visit_type: VisitType) -> str:
+    if visit_type.kind == VisitKind.COLLECTION:
+        return _("The collection visit can be booked once everything below is ready.")
+    return _("This visit can be booked once everything below is ready.")
+
+
+def _check_gate(
+    patient: User, visit_type: VisitType, cal: queries.ClinicCalendar, now: datetime
+) -> None:
+    """The intake gate, for a visit whose kind requires it (``visit_kinds``)."""
+    if not visit_type.requires_intake_gate:
+        return
     from intake.eligibility.queries import collection_gate_for
 
     gate = collection_gate_for(patient, today=cal.today(now))
     if not gate.allowed:
-        raise GateClosed(
-            _("The collection visit can be booked once everything below is ready."),
-            missing=tuple(gate.missing),
-        )
+        raise GateClosed(gate_closed_message(visit_type), missing=tuple(gate.missing))
 
 
 def _mode(visit_type: VisitType, mode: str | VisitMode | None) -> VisitMode | None:
@@ -416,10 +425,9 @@ def book_visit(
     if start_at < now:
         raise DomainError(_("That time has already passed."), field="start")
     cal = queries.clinic_calendar(values)
-    if visit_type.requires_intake_gate:
-        _check_gate(patient, cal, now)
+    _check_gate(patient, visit_type, cal, now)
     if for_patient:
-        existing = queries.upcoming_of_type(patient, visit_type.id, now)
+        existing = queries.upcoming_of_kind(patient, visit_type, now)
         if existing is not None:
             raise DomainError(
                 _(
@@ -554,8 +562,7 @@ def reschedule_visit(
     if start_at == appointment.start_at and chosen_mode == appointment.mode:
         raise DomainError(_("The visit is already at this time."), field="start")
     cal = queries.clinic_calendar(values)
-    if plan.visit_type.requires_intake_gate:
-        _check_gate(appointment.patient, cal, now)
+    _check_gate(appointment.patient, plan.visit_type, cal, now)
     taken = _check_start(
         plan, cal, start_at, now, for_patient=by_patient, exclude_appointment_id=appointment.id
     )

@@ -32,6 +32,7 @@ from intake.eligibility.question_bank import (
 from intake.eligibility.views import bp
 from intake.errors import error_page
 from intake.extensions import db
+from intake.scheduling.visit_kinds import VisitKind
 
 SUMMARY_PAGE = services.SUMMARY_PAGE
 STAFF_VIEWERS = CLINICAL_ROLES  # coordinator, doctor, manager
@@ -78,7 +79,7 @@ def show_answer(question, value) -> str:
 def book_url() -> str | None:
     """The scheduling screen that books the collection visit, once it exists."""
     if "scheduling.book" in current_app.view_functions:
-        return url_for("scheduling.book", visit_type="collection")
+        return url_for("scheduling.book_kind", kind=VisitKind.COLLECTION.value)
     return None
 
 

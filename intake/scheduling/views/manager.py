@@ -33,6 +33,7 @@ from intake.scheduling.models import (
 )
 from intake.scheduling.views import bp
 from intake.scheduling.views._common import _show_error
+from intake.scheduling.visit_kinds import KIND_LABELS
 
 # --------------------------------------------------------------------------- managers
 
@@ -173,6 +174,7 @@ def visit_types():
         rows=rows,
         durations={vt.id: queries.duration_of(vt, values) for vt in rows},
         mode_labels=MODE_LABELS,
+        kind_labels=KIND_LABELS,
         culture_max_days=values["culture_max_days"],
     )
 
@@ -195,7 +197,6 @@ def visit_type_edit(visit_type_id: int):
             "name_ja": vt.names.get("ja", ""),
             "duration_minutes": queries.duration_of(vt, settings.values()),
             "modes": list(vt.modes or []),
-            "requires_intake_gate": vt.requires_intake_gate,
             "is_patient_bookable": vt.is_patient_bookable,
             "is_desk_bookable": vt.is_desk_bookable,
             "is_active": vt.is_active,
@@ -241,7 +242,6 @@ def visit_type_edit(visit_type_id: int):
                 },
                 duration_minutes=form.duration_minutes.data,
                 modes=form.modes.data,
-                requires_intake_gate=form.requires_intake_gate.data,
                 is_patient_bookable=form.is_patient_bookable.data,
                 is_desk_bookable=form.is_desk_bookable.data,
                 is_active=form.is_active.data,
@@ -259,6 +259,7 @@ def visit_type_edit(visit_type_id: int):
         "scheduling/visit_type_edit.html",
         form=form,
         vt=vt,
+        kind_labels=KIND_LABELS,
         culture_max_days=settings.get("culture_max_days"),
     )
 
