@@ -143,6 +143,22 @@ class VisitTypeForm(FlaskForm):
     )
 
 
+class VisitTypeNewForm(VisitTypeForm):
+    code = StringField(
+        _l("Code"),
+        validators=[_required(), Length(max=40)],
+        description=_l("Lower-case letters, digits and hyphens; cannot change later."),
+    )
+    kind = SelectField(
+        _l("Kind of visit"),
+        choices=[],
+        description=_l(
+            "Cannot change later. The rules follow the kind: collection and reinfusion "
+            "visits are booked only after approval, valid test results and signed consent."
+        ),
+    )
+
+
 class ClosureForm(FlaskForm):
     first_date = DateField(_l("From (day)"), validators=[_required()], format="%Y-%m-%d")
     last_date = DateField(
