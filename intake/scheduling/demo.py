@@ -366,6 +366,19 @@ def _seed_bookings(lines: list[str], cal: queries.ClinicCalendar, password: str)
                 patient, "consultation", start, actor=coordinator, mode=mode, now=now
             )
             upcoming += 1
+    # 王丽 phoned and the front desk booked her the next free consultation, inside
+    # the patient's notice: she cannot change it online, and her confirmation says
+    # so with the clinic's phone (CLINIC_PHONE; `make run` sets a demo number).
+    patient = demo.get("patient@demo.clinic")
+    if patient is not None:
+        soon = queries.availability("consultation", today, 7, now, for_patient=False)
+        notice = now + cal.min_notice(for_patient=True)
+        start = next((s for s in soon if s > now + timedelta(hours=2) and s < notice), None)
+        if start is not None:
+            services.book_visit(
+                patient, "consultation", start, actor=coordinator, mode=VisitMode.IN_PERSON, now=now
+            )
+            upcoming += 1
     for patient in extra:
         day = _next_open_weekday(cal, today + timedelta(days=21))
         start = _pick(rng, free_on("collection", day, now))

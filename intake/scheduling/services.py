@@ -127,6 +127,16 @@ def patient_can_change(appointment: Appointment, now: datetime, values: dict | N
     )
 
 
+def change_window(
+    appointment: Appointment, now: datetime, values: dict | None = None
+) -> changes.ChangeWindow:
+    """Can the patient still change the visit online for a while (``changes``)?"""
+    values = values if values is not None else settings.values()
+    return changes.change_window(
+        appointment.start_at, now, min_notice_hours=values["min_notice_hours"]
+    )
+
+
 def _refusal_error(refusal: pure.Refusal, cal: queries.ClinicCalendar, *, for_patient: bool):
     messages = {
         pure.Refusal.HOLIDAY: _("The clinic is closed on that day (public holiday)."),
@@ -375,9 +385,12 @@ def _release_seats(appointment: Appointment) -> None:
     db.session.execute(delete(Hold).where(Hold.appointment_id == appointment.id))
 
 
-def _confirm(appointment: Appointment, template: str, **context) -> None:
+def _confirm(
+    appointment: Appointment, template: str, *, now: datetime | None = None, **context
+) -> None:
     patient = appointment.patient
     link = _public_url("scheduling.my_visits")
+    values = settings.values()
     notify(
         patient,
         template,
@@ -385,7 +398,11 @@ def _confirm(appointment: Appointment, template: str, **context) -> None:
         visit_name=appointment.visit_type.name_in(patient.locale),
         location=ics.clinic_location(),
         mode_label=MODE_LABELS.get(appointment.mode) if appointment.mode else None,
-        notice_hours=settings.get("min_notice_hours"),
+        notice_hours=values["min_notice_hours"],
+        # Booked or moved close to (or past) the patient's cut-off: say so, with the phone.
+        change_window=change_window(appointment, _now(now), values).value,
+        change_cutoff=patient_cutoff(appointment, values),
+        clinic_phone=current_app.config.get("CLINIC_PHONE"),
         link=link,
         attachment=ics.attachment(appointment, locale=patient.locale, link=link),
         **context,
@@ -457,7 +474,7 @@ def book_visit(
         patient=patient,
     )
     if send_confirmation:
-        _confirm(appointment, "visit_booked")
+        _confirm(appointment, "visit_booked", now=now)
     db.session.flush()
     return appointment
 
@@ -584,7 +601,7 @@ def reschedule_visit(
         after=new,
         patient=appointment.patient,
     )
-    _confirm(appointment, "visit_rescheduled", previous_start=previous_start)
+    _confirm(appointment, "visit_rescheduled", now=now, previous_start=previous_start)
     db.session.flush()
     return appointment
 

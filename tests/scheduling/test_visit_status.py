@@ -6,7 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from intake.scheduling.changes import patient_can_change, patient_cutoff
+from intake.scheduling.changes import (
+    ChangeWindow,
+    change_window,
+    patient_can_change,
+    patient_cutoff,
+)
 from intake.scheduling.visit_status import (
     TRANSITIONS,
     AppointmentStatus,
@@ -136,3 +141,31 @@ def test_patient_change_cut_off(status, notice, hours_before, expected):
 def test_cut_off_needs_an_aware_now():
     with pytest.raises(ValueError, match="naive"):
         patient_can_change(BOOKED, START, datetime(2026, 12, 1, 9, 0), min_notice_hours=48)
+
+
+# minutes from the cut-off to now (negative: before it), the window
+WINDOWS = [
+    (-3 * 24 * 60, ChangeWindow.OPEN),
+    (-61, ChangeWindow.OPEN),
+    (-60, ChangeWindow.CLOSING),  # closes within the hour: warned
+    (-30, ChangeWindow.CLOSING),
+    (-1, ChangeWindow.CLOSING),
+    (0, ChangeWindow.CLOSED),
+    (1, ChangeWindow.CLOSED),
+    (47 * 60, ChangeWindow.CLOSED),  # booked by the clinic an hour before the visit
+]
+
+
+@pytest.mark.parametrize("minutes, expected", WINDOWS)
+def test_change_window_at_booking(minutes, expected):
+    cutoff = START - timedelta(hours=48)
+    now = cutoff + timedelta(minutes=minutes)
+    assert change_window(START, now, min_notice_hours=48) == expected
+
+
+def test_change_window_margin_is_a_parameter():
+    now = START - timedelta(hours=48, minutes=90)
+    assert change_window(START, now, min_notice_hours=48) == ChangeWindow.OPEN
+    assert change_window(START, now, min_notice_hours=48, margin=timedelta(hours=2)) == (
+        ChangeWindow.CLOSING
+    )

@@ -113,6 +113,7 @@ def my_visits():
         **data,
         can_change={a.id: services.patient_can_change(a, now, values) for a in data["upcoming"]},
         cutoff={a.id: services.patient_cutoff(a, values) for a in data["upcoming"]},
+        windows={a.id: services.change_window(a, now, values).value for a in data["upcoming"]},
         bookable=bookable,
         # Not offered again: one upcoming visit per kind (or per type), as book_visit checks.
         booked_type_ids={
