@@ -26,6 +26,9 @@ install-test: $(VENV)/.installed-test
 translations: install
 	$(BIN)/pybabel -q compile -d intake/translations
 
+# The demo shows the clinic's phone wherever patients are told to call (a
+# made-up number unless CLINIC_PHONE is set).
+run: export CLINIC_PHONE ?= +81 3 0000 0000
 run: install translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo

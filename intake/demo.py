@@ -8,8 +8,8 @@ from intake.accounts import services as accounts
 from intake.accounts.roles import Role
 from intake.core import settings
 from intake.core.models import Setting
-from intake.eligibility.demo import seed_eligibility
 from intake.core.types import utcnow
+from intake.eligibility.demo import seed_eligibility
 from intake.extensions import db
 from intake.scheduling.demo import seed_scheduling
 

@@ -71,6 +71,7 @@ NAV = {
         ("scheduling.desk", N_("Day list")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
+        ("eligibility.panel_items", N_("Panel tests")),
     ),
     Role.LAB: (("manager.lab_home", N_("Lab")),),
     Role.MANAGER: (

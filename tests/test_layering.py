@@ -21,6 +21,9 @@ PURE = [
     "eligibility/question_bank.py",
     "scheduling/availability.py",
     "scheduling/calendar.py",
+    "scheduling/visit_status.py",
+    "scheduling/changes.py",
+    "scheduling/visit_kinds.py",
 ]
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from intake.accounts import two_factor

@@ -18,7 +18,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.eligibility.models import Decision
@@ -151,6 +151,35 @@ class IndicationForm(FlaskForm):
         ],
     )
     is_active = BooleanField(_l("Offered to patients"), default=True)
+
+
+class PanelItemForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[_required(), Length(max=32)],
+        description=_l("As the laboratory names the test, e.g. anti-HEV. Cannot change later."),
+    )
+    name_en = StringField(_l("Name in English"), validators=[_required(), Length(max=200)])
+    name_zh_Hans = StringField(  # noqa: N815 - named after the locale code
+        _l("Name in Simplified Chinese"), validators=[_required(), Length(max=200)]
+    )
+    name_ja = StringField(_l("Name in Japanese"), validators=[_required(), Length(max=200)])
+    sort_order = IntegerField(
+        _l("Position in lists"),
+        default=0,
+        validators=[
+            InputRequired(message=_l("Enter a whole number.")),
+            NumberRange(min=0, max=10000, message=_l("Enter a number from 0 to 10000.")),
+        ],
+    )
+    is_active = BooleanField(
+        _l("Part of the panel (untick to retire the test; its results stay on record)"),
+        default=True,
+    )
+
+
+class PanelItemMoveForm(FlaskForm):
+    direction = HiddenField(validators=[_required(), AnyOf(("up", "down"))])
 
 
 class ConsentPublishForm(FlaskForm):

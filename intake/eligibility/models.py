@@ -171,7 +171,10 @@ class PanelItemDefinition(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     names: Mapped[dict]
     sort_order: Mapped[int] = mapped_column(default=0)
+    # False: retired; no longer part of the panel, still named on old results.
     is_active: Mapped[bool] = mapped_column(default=True)
+
+    AUDITED = ("code", "names", "sort_order", "is_active")
 
     def label(self, lang: str = DEFAULT_LANGUAGE) -> str:
         return _pick(self.names, lang)

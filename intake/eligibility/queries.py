@@ -75,9 +75,10 @@ def question_set_data(
     return replace(data, pages=tuple(pages))
 
 
-def panel_items() -> list[PanelItemDefinition]:
-    """The configured panel, in order. Until the clinic stores its own list the
-    default list of DOMAIN.md applies, so the gate never passes an empty panel."""
+def all_panel_items() -> list[PanelItemDefinition]:
+    """Every panel test the clinic has defined, retired ones included, in order.
+    Until the clinic stores its own list, the default list of DOMAIN.md (rows not
+    stored, without ids)."""
     rows = list(
         db.session.execute(
             select(PanelItemDefinition).order_by(
@@ -92,7 +93,14 @@ def panel_items() -> list[PanelItemDefinition]:
             )
             for n, item in enumerate(DEFAULT_PANEL_ITEMS)
         ]
-    return [row for row in rows if row.is_active]
+    return rows
+
+
+def panel_items() -> list[PanelItemDefinition]:
+    """The configured panel, in order: the tests not retired. Until the clinic
+    stores its own list the default list of DOMAIN.md applies, so the gate never
+    passes an empty panel."""
+    return [row for row in all_panel_items() if row.is_active]
 
 
 # --------------------------------------------------------------------------- per patient
@@ -371,11 +379,13 @@ def review_page(questionnaire: Questionnaire, *, today: date) -> dict:
 
 def panel_page(patient, *, today: date) -> dict:
     """Configured items, every result of the current course entered (newest
-    first) and the orders."""
+    first) and the orders. Results of retired tests stay listed, named, but no
+    longer count."""
     from intake.patients.services import current_course
 
     course = current_course(patient)
-    items = panel_items()
+    defined = all_panel_items()
+    items = [item for item in defined if item.is_active]
     history = list(
         db.session.execute(
             select(PanelResult)
@@ -407,6 +417,8 @@ def panel_page(patient, *, today: date) -> dict:
     )
     return {
         "panel_items": items,
+        "retired_items": [i for i in defined if not i.is_active and i.code in latest],
+        "item_by_code": {item.code: item for item in defined},
         "history": history,
         "latest": latest,
         "orders": orders,

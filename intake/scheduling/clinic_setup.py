@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from intake.accounts.models import User
 from intake.accounts.roles import STAFF_ROLES, Role
@@ -36,6 +37,7 @@ from intake.scheduling.models import (
     VisitTypeSegment,
     format_weekdays,
 )
+from intake.scheduling.visit_kinds import VisitKind
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 MAX_CLOSURE_DAYS = 366
@@ -46,8 +48,16 @@ def _require_manager(actor: User | None) -> None:
         raise NotAllowed(_("Only a manager can change this."))
 
 
+NAME_FIELDS = {"en": "name_en", "zh_Hans": "name_zh", "ja": "name_ja"}
+
+
 def _names(names: dict) -> dict:
     cleaned = {loc: (names.get(loc) or "").strip()[:120] for loc in LOCALES}
+    for loc, text in cleaned.items():
+        if "\x00" in text:
+            raise DomainError(
+                _("A name cannot contain control characters."), field=NAME_FIELDS.get(loc)
+            )
     if not cleaned["en"]:
         raise DomainError(_("Enter at least the English name."), field="name_en")
     return {loc: text for loc, text in cleaned.items() if text}
@@ -163,24 +173,15 @@ class SegmentInput:
     quantity: int = 1
 
 
-def update_visit_type(
-    visit_type: VisitType,
+def _check_visit_type(
     *,
-    actor: User,
-    names: dict,
     duration_minutes: int,
     modes,
-    requires_intake_gate: bool,
-    is_patient_bookable: bool,
-    is_desk_bookable: bool,
-    is_active: bool,
     segments: list[SegmentInput],
     day_block_resource_id: int | None,
-    day_block_quantity: int = 1,
-) -> VisitType:
-    """Change a visit type: names, length, modes, who may book it and the
-    resources each part of it needs. Existing bookings keep their holds."""
-    _require_manager(actor)
+    day_block_quantity: int,
+) -> list[str]:
+    """Raise unless the length, modes and parts fit together; return the modes."""
     if duration_minutes is None or not 5 <= duration_minutes <= 600:
         raise DomainError(_("Enter a length from 5 to 600 minutes."), field="duration_minutes")
     try:
@@ -221,17 +222,125 @@ def update_visit_type(
             raise DomainError(_("Choose a per-day resource."), field="day_block_resource_id")
         if not 1 <= day_block_quantity <= 20:
             raise DomainError(_("Enter a quantity from 1 to 20."), field="day_block_quantity")
+    return chosen_modes
 
-    def describe() -> dict:
-        data = audit.snapshot(visit_type, VisitType.AUDITED)
-        data["duration_minutes"] = queries.duration_of(visit_type, settings.values())
-        data["segments"] = [
-            [s.resource_id, s.offset_minutes, s.duration_minutes, s.quantity]
-            for s in visit_type.segments
-        ]
-        return data
 
-    before = describe()
+def _describe_visit_type(visit_type: VisitType) -> dict:
+    data = audit.snapshot(visit_type, VisitType.AUDITED)
+    data["duration_minutes"] = queries.duration_of(visit_type, settings.values())
+    data["segments"] = [
+        [s.resource_id, s.offset_minutes, s.duration_minutes, s.quantity]
+        for s in visit_type.segments
+    ]
+    return data
+
+
+def _segment_rows(segments: list[SegmentInput]) -> list[VisitTypeSegment]:
+    return [
+        VisitTypeSegment(
+            resource_id=s.resource_id,
+            offset_minutes=s.offset_minutes,
+            duration_minutes=s.duration_minutes,
+            quantity=s.quantity,
+        )
+        for s in sorted(segments, key=lambda s: (s.offset_minutes, s.resource_id))
+    ]
+
+
+def create_visit_type(
+    *,
+    actor: User,
+    code: str,
+    kind: VisitKind | str,
+    names: dict,
+    duration_minutes: int,
+    modes,
+    is_patient_bookable: bool,
+    is_desk_bookable: bool,
+    is_active: bool = True,
+    segments: list[SegmentInput],
+    day_block_resource_id: int | None,
+    day_block_quantity: int = 1,
+) -> VisitType:
+    """Add a visit type of one of the kinds the clinic knows (``VisitKind``). The
+    rules of the kind (the intake gate …) apply to it from the start; its code and
+    kind are fixed once created."""
+    _require_manager(actor)
+    code = (code or "").strip().lower()
+    if not CODE_RE.match(code):
+        raise DomainError(
+            _("Use 2-40 lower-case letters, digits and hyphens, e.g. consultation-long."),
+            field="code",
+        )
+    try:
+        kind = VisitKind(kind)
+    except ValueError:
+        raise DomainError(_("Choose the kind of visit."), field="kind") from None
+    clean_names = _names(names)
+    chosen_modes = _check_visit_type(
+        duration_minutes=duration_minutes,
+        modes=modes,
+        segments=segments,
+        day_block_resource_id=day_block_resource_id,
+        day_block_quantity=day_block_quantity,
+    )
+    if db.session.execute(select(VisitType.id).where(VisitType.code == code)).first():
+        raise DomainError(_("Another visit type already has this code."), field="code")
+    position = db.session.execute(select(func.max(VisitType.position))).scalar_one()
+    visit_type = VisitType(
+        code=code,
+        kind=kind,
+        names=clean_names,
+        duration_minutes=duration_minutes,
+        modes=chosen_modes,
+        is_patient_bookable=bool(is_patient_bookable),
+        is_desk_bookable=bool(is_desk_bookable),
+        is_active=bool(is_active),
+        day_block_resource_id=day_block_resource_id,
+        day_block_quantity=day_block_quantity if day_block_resource_id else 1,
+        position=(position or 0) + 1,
+        segments=_segment_rows(segments),
+    )
+    try:
+        with db.session.begin_nested():  # the unique code decides a race between two managers
+            db.session.add(visit_type)
+            db.session.flush()
+    except IntegrityError:
+        raise DomainError(_("Another visit type already has this code."), field="code") from None
+    audit.record(
+        actor=actor,
+        action="scheduling.visit_type_create",
+        entity=visit_type,
+        after={"code": visit_type.code, **_describe_visit_type(visit_type)},
+    )
+    return visit_type
+
+
+def update_visit_type(
+    visit_type: VisitType,
+    *,
+    actor: User,
+    names: dict,
+    duration_minutes: int,
+    modes,
+    is_patient_bookable: bool,
+    is_desk_bookable: bool,
+    is_active: bool,
+    segments: list[SegmentInput],
+    day_block_resource_id: int | None,
+    day_block_quantity: int = 1,
+) -> VisitType:
+    """Change a visit type: names, length, modes, who may book it and the
+    resources each part of it needs. Existing bookings keep their holds."""
+    _require_manager(actor)
+    chosen_modes = _check_visit_type(
+        duration_minutes=duration_minutes,
+        modes=modes,
+        segments=segments,
+        day_block_resource_id=day_block_resource_id,
+        day_block_quantity=day_block_quantity,
+    )
+    before = _describe_visit_type(visit_type)
     if visit_type.duration_setting:
         if duration_minutes != settings.get(visit_type.duration_setting):
             try:
@@ -247,23 +356,14 @@ def update_visit_type(
         visit_type.duration_minutes = duration_minutes
     visit_type.names = _names(names)
     visit_type.modes = chosen_modes
-    visit_type.requires_intake_gate = bool(requires_intake_gate)
     visit_type.is_patient_bookable = bool(is_patient_bookable)
     visit_type.is_desk_bookable = bool(is_desk_bookable)
     visit_type.is_active = bool(is_active)
     visit_type.day_block_resource_id = day_block_resource_id
     visit_type.day_block_quantity = day_block_quantity if day_block_resource_id else 1
-    visit_type.segments = [
-        VisitTypeSegment(
-            resource_id=s.resource_id,
-            offset_minutes=s.offset_minutes,
-            duration_minutes=s.duration_minutes,
-            quantity=s.quantity,
-        )
-        for s in sorted(segments, key=lambda s: (s.offset_minutes, s.resource_id))
-    ]
+    visit_type.segments = _segment_rows(segments)
     db.session.flush()
-    old, new = audit.changes(before, describe())
+    old, new = audit.changes(before, _describe_visit_type(visit_type))
     if new:
         audit.record(
             actor=actor,

@@ -29,6 +29,7 @@ from intake.scheduling.models import (
     VisitTypeSegment,
     format_weekdays,
 )
+from intake.scheduling.visit_kinds import VisitKind
 
 
 def _t(en: str, zh_hans: str, ja: str) -> dict[str, str]:
@@ -63,45 +64,50 @@ RESOURCES = (
      1, None, False, "nurse", (1, 2, 3, 4, 5), "nurse.new@demo.clinic"),
 )  # fmt: skip
 
-# code, names, duration (or setting), modes, gate, patients, desk, segments, day block
+# code, kind, names, duration (or setting), modes, patients, desk, segments, day block
 VISIT_TYPES = (
     (
         "consultation",
+        VisitKind.CONSULTATION,
         _t("Consultation", "面诊", "診察"),
         "consultation_minutes",
         (VisitMode.IN_PERSON, VisitMode.VIDEO),
-        False, True, True,
+        True, True,
         (("doctor", 0, None, 1),),
         None,
     ),
     (
         "collection",
+        VisitKind.COLLECTION,
         _t("Collection visit (fat tissue and blood)", "采集（脂肪组织和血液）",
            "採取（脂肪組織と採血）"),
         "collection_minutes",
         (),
-        True, True, True,
+        True, True,
         (("procedure-room-1", 0, None, 1), ("doctor", 0, None, 1), ("nurse", 0, None, 1)),
         "incubator",
     ),
     (
         "reinfusion-iv",
+        VisitKind.REINFUSION_IV,
         _t("Reinfusion: IV drip", "回输：静脉滴注", "投与：点滴"),
-        90, (), False, False, False,
+        90, (), False, False,
         (("infusion-chair", 0, None, 1),),
         None,
     ),
     (
         "reinfusion-local",
+        VisitKind.REINFUSION_LOCAL,
         _t("Reinfusion: local injection", "回输：局部注射", "投与：局所注射"),
-        60, (), False, False, False,
+        60, (), False, False,
         (("procedure-room-1", 0, None, 1),),
         None,
     ),
     (
         "reinfusion-intrathecal",
+        VisitKind.REINFUSION_INTRATHECAL,
         _t("Reinfusion: intrathecal injection", "回输：鞘内注射", "投与：髄腔内注射"),
-        120, (), False, False, False,
+        120, (), False, False,
         (("procedure-room-1", 0, 60, 1), ("doctor", 0, 60, 1), ("recovery-bed", 60, None, 1)),
         None,
     ),
@@ -168,16 +174,16 @@ def _seed_visit_types(lines: list[str], resources: dict[str, Resource]) -> None:
     existing = set(db.session.execute(select(VisitType.code)).scalars())
     added = 0
     for position, row in enumerate(VISIT_TYPES):
-        code, names, duration, modes, gate, patients, desk, segments, block = row
+        code, kind, names, duration, modes, patients, desk, segments, block = row
         if code in existing:
             continue
         visit_type = VisitType(
             code=code,
+            kind=kind,
             names=names,
             duration_minutes=duration if isinstance(duration, int) else None,
             duration_setting=duration if isinstance(duration, str) else None,
             modes=[m.value for m in modes],
-            requires_intake_gate=gate,
             is_patient_bookable=patients,
             is_desk_bookable=desk,
             day_block_resource=resources[block] if block else None,
@@ -364,6 +370,19 @@ def _seed_bookings(lines: list[str], cal: queries.ClinicCalendar, password: str)
         if start is not None:
             services.book_visit(
                 patient, "consultation", start, actor=coordinator, mode=mode, now=now
+            )
+            upcoming += 1
+    # 王丽 phoned and the front desk booked her the next free consultation, inside
+    # the patient's notice: she cannot change it online, and her confirmation says
+    # so with the clinic's phone (CLINIC_PHONE; `make run` sets a demo number).
+    patient = demo.get("patient@demo.clinic")
+    if patient is not None:
+        soon = queries.availability("consultation", today, 7, now, for_patient=False)
+        notice = now + cal.min_notice(for_patient=True)
+        start = next((s for s in soon if s > now + timedelta(hours=2) and s < notice), None)
+        if start is not None:
+            services.book_visit(
+                patient, "consultation", start, actor=coordinator, mode=VisitMode.IN_PERSON, now=now
             )
             upcoming += 1
     for patient in extra:

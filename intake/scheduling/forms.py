@@ -129,9 +129,6 @@ class VisitTypeForm(FlaskForm):
         _l("Length (minutes)"), validators=[_required(), NumberRange(min=5, max=600)]
     )
     modes = MultiCheckboxField(_l("How it can take place"), choices=[], validators=[Optional()])
-    requires_intake_gate = BooleanField(
-        _l("Only after approval, valid test results and signed consent")
-    )
     is_patient_bookable = BooleanField(_l("Patients can book it online"))
     is_desk_bookable = BooleanField(_l("Staff can book it on the day list"))
     is_active = BooleanField(_l("Offered"))
@@ -143,6 +140,22 @@ class VisitTypeForm(FlaskForm):
     )
     day_block_quantity = IntegerField(
         _l("Places held"), validators=[Optional(), NumberRange(min=1, max=20)], default=1
+    )
+
+
+class VisitTypeNewForm(VisitTypeForm):
+    code = StringField(
+        _l("Code"),
+        validators=[_required(), Length(max=40)],
+        description=_l("Lower-case letters, digits and hyphens; cannot change later."),
+    )
+    kind = SelectField(
+        _l("Kind of visit"),
+        choices=[],
+        description=_l(
+            "Cannot change later. The rules follow the kind: collection and reinfusion "
+            "visits are booked only after approval, valid test results and signed consent."
+        ),
     )
 
 

@@ -44,6 +44,12 @@ from intake.core.text import N_
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.patients.models import Course, Patient
+from intake.scheduling import visit_kinds, visit_status
+from intake.scheduling.visit_kinds import VisitKind
+from intake.scheduling.visit_status import (  # noqa: F401 - STATUS_LABELS: re-exported
+    STATUS_LABELS,
+    AppointmentStatus,
+)
 
 LOCALES = ("en", "zh_Hans", "ja")
 
@@ -71,36 +77,6 @@ class VisitMode(enum.StrEnum):
 
 
 MODE_LABELS = {VisitMode.IN_PERSON: N_("In person"), VisitMode.VIDEO: N_("Video call")}
-
-
-class AppointmentStatus(enum.StrEnum):
-    BOOKED = "booked"
-    ARRIVED = "arrived"
-    COMPLETED = "completed"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-
-
-STATUS_LABELS = {
-    AppointmentStatus.BOOKED: N_("Booked"),
-    AppointmentStatus.ARRIVED: N_("Arrived"),
-    AppointmentStatus.COMPLETED: N_("Completed"),
-    AppointmentStatus.NO_SHOW: N_("Did not come"),
-    AppointmentStatus.CANCELLED: N_("Cancelled"),
-}
-
-#: The appointment's life: which status may follow which.
-TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
-    AppointmentStatus.BOOKED: frozenset(
-        {AppointmentStatus.ARRIVED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED}
-    ),
-    AppointmentStatus.ARRIVED: frozenset(
-        {AppointmentStatus.COMPLETED, AppointmentStatus.CANCELLED}
-    ),
-    AppointmentStatus.COMPLETED: frozenset(),
-    AppointmentStatus.NO_SHOW: frozenset(),
-    AppointmentStatus.CANCELLED: frozenset(),
-}
 
 
 def localized(names: dict | None, locale: str | None = None) -> str:
@@ -188,6 +164,8 @@ class VisitType(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
+    # What the visit is for; the rules (the intake gate …) follow the kind.
+    kind: Mapped[VisitKind] = mapped_column(enum_column(VisitKind, "visit_kind"))
     names: Mapped[dict] = mapped_column(JSON, default=dict)
     # The visit's length; when duration_setting names a clinic setting
     # (consultation_minutes, collection_minutes) the setting is the length.
@@ -195,7 +173,6 @@ class VisitType(db.Model):
     duration_setting: Mapped[str | None] = mapped_column(String(64))
     # Allowed modes, e.g. ["in_person", "video"]; empty = no choice (in person).
     modes: Mapped[list] = mapped_column(JSON, default=list)
-    requires_intake_gate: Mapped[bool] = mapped_column(default=False)
     is_patient_bookable: Mapped[bool] = mapped_column(default=False)
     is_desk_bookable: Mapped[bool] = mapped_column(default=True)
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -214,10 +191,10 @@ class VisitType(db.Model):
     )
 
     AUDITED = (
+        "kind",
         "names",
         "duration_minutes",
         "modes",
-        "requires_intake_gate",
         "is_patient_bookable",
         "is_desk_bookable",
         "is_active",
@@ -228,6 +205,11 @@ class VisitType(db.Model):
     @property
     def label(self) -> str:
         return localized(self.names) or self.code
+
+    @property
+    def requires_intake_gate(self) -> bool:
+        """A property of the kind (collection, reinfusion), not a setting to forget."""
+        return visit_kinds.requires_intake_gate(self.kind)
 
     def name_in(self, locale: str) -> str:
         return localized(self.names, locale) or self.code
@@ -319,7 +301,7 @@ class Appointment(db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+        return visit_status.is_active(self.status)
 
     def __repr__(self) -> str:
         return f"<Appointment {self.id} {self.status.value}>"

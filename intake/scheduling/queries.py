@@ -28,6 +28,7 @@ from intake.core.time import clinic_today
 from intake.extensions import db
 from intake.patients.models import Patient
 from intake.scheduling import availability as pure
+from intake.scheduling import visit_kinds
 from intake.scheduling.calendar import (
     Closure as ClosureSpan,
 )
@@ -46,6 +47,7 @@ from intake.scheduling.models import (
     VisitType,
     VisitTypeSegment,
 )
+from intake.scheduling.visit_kinds import VisitKind
 
 MAX_WINDOW_DAYS = 62
 
@@ -512,16 +514,32 @@ def my_visits(patient: Patient, now: datetime) -> dict:
     return {"upcoming": upcoming, "history": history}
 
 
-def upcoming_of_type(patient: Patient, visit_type_id: int, now: datetime) -> Appointment | None:
+def upcoming_of_kind(patient: Patient, visit_type: VisitType, now: datetime) -> Appointment | None:
+    """The patient's next booked visit that rules out booking ``visit_type`` online
+    again: of the same kind when the kind allows one upcoming visit
+    (``visit_kinds.one_upcoming``), else of the same type."""
+    query = select(Appointment).where(
+        Appointment.patient_id == patient.id,
+        Appointment.status == AppointmentStatus.BOOKED,
+        Appointment.end_at > now,
+    )
+    if visit_kinds.one_upcoming(visit_type.kind):
+        query = query.join(Appointment.visit_type).where(VisitType.kind == visit_type.kind)
+    else:
+        query = query.where(Appointment.visit_type_id == visit_type.id)
+    return db.session.execute(query.order_by(Appointment.start_at).limit(1)).scalar_one_or_none()
+
+
+def visit_type_of_kind(kind: str) -> VisitType | None:
+    """The first offered, online-bookable visit type of ``kind`` (None if none)."""
+    try:
+        kind = VisitKind(kind)
+    except ValueError:
+        return None
     return db.session.execute(
-        select(Appointment)
-        .where(
-            Appointment.patient_id == patient.id,
-            Appointment.visit_type_id == visit_type_id,
-            Appointment.status == AppointmentStatus.BOOKED,
-            Appointment.end_at > now,
-        )
-        .order_by(Appointment.start_at)
+        select(VisitType)
+        .where(VisitType.kind == kind, VisitType.is_active, VisitType.is_patient_bookable)
+        .order_by(VisitType.position, VisitType.id)
         .limit(1)
     ).scalar_one_or_none()
 

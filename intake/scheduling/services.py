@@ -34,10 +34,9 @@ from intake.notifications.services import notify
 from intake.patients.models import Course, Patient
 from intake.patients.services import current_course
 from intake.scheduling import availability as pure
-from intake.scheduling import ics, queries
+from intake.scheduling import changes, ics, queries, visit_status
 from intake.scheduling.models import (
     MODE_LABELS,
-    TRANSITIONS,
     Appointment,
     AppointmentStatus,
     Hold,
@@ -45,6 +44,7 @@ from intake.scheduling.models import (
     VisitMode,
     VisitType,
 )
+from intake.scheduling.visit_kinds import VisitKind
 
 
 class GateClosed(DomainError):
@@ -121,13 +121,30 @@ def _public_url(endpoint: str, **values) -> str:
 
 
 def patient_cutoff(appointment: Appointment, values: dict | None = None) -> datetime:
-    """After this instant the patient can no longer change the visit online."""
+    """After this instant the patient can no longer change the visit online
+    (the rule: ``changes.patient_cutoff``)."""
     values = values if values is not None else settings.values()
-    return appointment.start_at - timedelta(hours=values["min_notice_hours"])
+    return changes.patient_cutoff(appointment.start_at, min_notice_hours=values["min_notice_hours"])
 
 
-def patient_can_change(appointment: Appointment, now: datetime) -> bool:
-    return appointment.status == AppointmentStatus.BOOKED and now < patient_cutoff(appointment)
+def patient_can_change(appointment: Appointment, now: datetime, values: dict | None = None) -> bool:
+    values = values if values is not None else settings.values()
+    return changes.patient_can_change(
+        appointment.status,
+        appointment.start_at,
+        now,
+        min_notice_hours=values["min_notice_hours"],
+    )
+
+
+def change_window(
+    appointment: Appointment, now: datetime, values: dict | None = None
+) -> changes.ChangeWindow:
+    """Can the patient still change the visit online for a while (``changes``)?"""
+    values = values if values is not None else settings.values()
+    return changes.change_window(
+        appointment.start_at, now, min_notice_hours=values["min_notice_hours"]
+    )
 
 
 def _refusal_error(refusal: pure.Refusal, cal: queries.ClinicCalendar, *, for_patient: bool):
@@ -167,19 +184,29 @@ def _load_plan(code: str, values: dict) -> queries.Plan:
     return plan
 
 
+def gate_closed_message(visit_type: VisitType) -> str:
+    if visit_type.kind == VisitKind.COLLECTION:
+        return _("The collection visit can be booked once everything below is ready.")
+    return _("This visit can be booked once everything below is ready.")
+
+
 def _check_gate(
-    course: Course, cal: queries.ClinicCalendar, now: datetime, start_at: datetime
+    course: Course,
+    visit_type: VisitType,
+    cal: queries.ClinicCalendar,
+    now: datetime,
+    start_at: datetime,
 ) -> None:
-    """Rule 2: approved review, consent, and a panel accepted by a doctor and
-    still valid on the visit day."""
+    """Rule 2, for a visit whose kind requires it (``visit_kinds``): approved
+    review, consent, and a panel accepted by a doctor and still valid on the
+    visit day."""
+    if not visit_type.requires_intake_gate:
+        return
     from intake.eligibility.queries import collection_gate_for
 
     gate = collection_gate_for(course, today=cal.today(now), visit_date=cal.local_date(start_at))
     if not gate.allowed:
-        raise GateClosed(
-            _("The collection visit can be booked once everything below is ready."),
-            missing=tuple(gate.missing),
-        )
+        raise GateClosed(gate_closed_message(visit_type), missing=tuple(gate.missing))
 
 
 def _mode(visit_type: VisitType, mode: str | VisitMode | None) -> VisitMode | None:
@@ -385,9 +412,12 @@ def _release_seats(appointment: Appointment) -> None:
         )
 
 
-def _confirm(appointment: Appointment, template: str, **context) -> None:
+def _confirm(
+    appointment: Appointment, template: str, *, now: datetime | None = None, **context
+) -> None:
     patient = appointment.patient
     link = _public_url("scheduling.my_visits")
+    values = settings.values()
     notify(
         patient,
         template,
@@ -395,7 +425,11 @@ def _confirm(appointment: Appointment, template: str, **context) -> None:
         visit_name=appointment.visit_type.name_in(patient.locale),
         location=ics.clinic_location(),
         mode_label=MODE_LABELS.get(appointment.mode) if appointment.mode else None,
-        notice_hours=settings.get("min_notice_hours"),
+        notice_hours=values["min_notice_hours"],
+        # Booked or moved close to (or past) the patient's cut-off: say so, with the phone.
+        change_window=change_window(appointment, _now(now), values).value,
+        change_cutoff=patient_cutoff(appointment, values),
+        clinic_phone=current_app.config.get("CLINIC_PHONE"),
         link=link,
         attachment=ics.attachment(appointment, locale=patient.locale, link=link),
         **context,
@@ -436,10 +470,9 @@ def book_visit(
         raise DomainError(_("That time has already passed."), field="start")
     cal = queries.clinic_calendar(values)
     course = current_course(patient)
-    if visit_type.requires_intake_gate:
-        _check_gate(course, cal, now, start_at)
+    _check_gate(course, visit_type, cal, now, start_at)
     if for_patient:
-        existing = queries.upcoming_of_type(patient, visit_type.id, now)
+        existing = queries.upcoming_of_kind(patient, visit_type, now)
         if existing is not None:
             raise DomainError(
                 _(
@@ -470,7 +503,7 @@ def book_visit(
         patient=patient,
     )
     if send_confirmation:
-        _confirm(appointment, "visit_booked")
+        _confirm(appointment, "visit_booked", now=now)
     db.session.flush()
     return appointment
 
@@ -539,7 +572,7 @@ def _check_change_allowed(appointment: Appointment, actor: User, now: datetime) 
             raise NotAllowed(_("This is not your visit."))
         if appointment.status != AppointmentStatus.BOOKED:
             raise DomainError(_("This visit can no longer be changed."))
-        if now >= patient_cutoff(appointment):
+        if not patient_can_change(appointment, now):
             raise DomainError(
                 _(
                     "Your visit is less than %(hours)s hours away, so it can no longer be "
@@ -576,8 +609,7 @@ def reschedule_visit(
     if start_at == appointment.start_at and chosen_mode == appointment.mode:
         raise DomainError(_("The visit is already at this time."), field="start")
     cal = queries.clinic_calendar(values)
-    if plan.visit_type.requires_intake_gate:
-        _check_gate(appointment.course, cal, now, start_at)
+    _check_gate(appointment.course, plan.visit_type, cal, now, start_at)
     taken = _check_start(
         plan,
         cal,
@@ -605,7 +637,7 @@ def reschedule_visit(
         after=new,
         patient=appointment.patient,
     )
-    _confirm(appointment, "visit_rescheduled", previous_start=previous_start)
+    _confirm(appointment, "visit_rescheduled", now=now, previous_start=previous_start)
     db.session.flush()
     return appointment
 
@@ -621,7 +653,7 @@ def cancel_visit(
     Patients until the notice cut-off; clinic staff at any time, with a reason."""
     now = _now(now)
     by_patient = _check_change_allowed(appointment, actor, now)
-    if appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
+    if AppointmentStatus.CANCELLED not in visit_status.TRANSITIONS[appointment.status]:
         raise DomainError(_("This visit is already closed."))
     reason = (reason or "").strip()
     if not by_patient and not reason:
@@ -658,9 +690,27 @@ def _transition(
     action: str,
     now: datetime,
 ) -> Appointment:
+    """A front-desk status change, if ``visit_status`` allows it now."""
     _require_staff(actor)
-    if new_status not in TRANSITIONS[appointment.status]:
-        raise DomainError(_("This visit cannot change to that status now."), code="transition")
+    cal = queries.clinic_calendar()
+    refusal = visit_status.refusal(
+        appointment.status,
+        new_status,
+        visit_day=cal.local_date(appointment.start_at),
+        today=cal.today(now),
+        start_at=appointment.start_at,
+        now=now,
+    )
+    if refusal == visit_status.Refusal.NOT_THE_DAY:
+        raise DomainError(
+            _("A patient can be checked in only on the day of the visit."), code=refusal.value
+        )
+    if refusal == visit_status.Refusal.NOT_STARTED:
+        raise DomainError(
+            _("A visit can be marked as missed only after its start time."), code=refusal.value
+        )
+    if refusal is not None:
+        raise DomainError(_("This visit cannot change to that status now."), code=refusal.value)
     before = _snapshot(appointment)
     appointment.status = new_status
     appointment.status_changed_at = now
@@ -678,22 +728,23 @@ def _transition(
 
 def mark_arrived(appointment: Appointment, *, actor: User, now: datetime | None = None):
     """The patient is at the front desk (on the day of the visit)."""
-    now = _now(now)
-    cal = queries.clinic_calendar()
-    if cal.local_date(appointment.start_at) != cal.today(now):
-        raise DomainError(_("A patient can be checked in only on the day of the visit."))
     return _transition(
-        appointment, AppointmentStatus.ARRIVED, actor=actor, action="scheduling.arrive", now=now
+        appointment,
+        AppointmentStatus.ARRIVED,
+        actor=actor,
+        action="scheduling.arrive",
+        now=_now(now),
     )
 
 
 def mark_no_show(appointment: Appointment, *, actor: User, now: datetime | None = None):
     """The patient did not come: the visit's seats (and incubator place) are freed."""
-    now = _now(now)
-    if now < appointment.start_at:
-        raise DomainError(_("A visit can be marked as missed only after its start time."))
     result = _transition(
-        appointment, AppointmentStatus.NO_SHOW, actor=actor, action="scheduling.no_show", now=now
+        appointment,
+        AppointmentStatus.NO_SHOW,
+        actor=actor,
+        action="scheduling.no_show",
+        now=_now(now),
     )
     _release_seats(appointment)
     return result

@@ -95,9 +95,9 @@ def test_collection_holds_room_doctor_nurse_and_an_incubator_place_to_day_42(
 
 
 def test_intrathecal_reinfusion_moves_from_the_procedure_room_to_a_bed(
-    clinic, coordinator, make_user
+    clinic, coordinator, make_approved_patient
 ):
-    patient = make_user(Role.PATIENT)
+    patient = make_approved_patient()  # reinfusions need the intake gate
     start = clinic.at(clinic.day(weekday=TUESDAY), "13:00")
     appointment = services.book_visit(
         patient.patient, "reinfusion-intrathecal", start, actor=coordinator
@@ -292,13 +292,13 @@ def test_incubator_places_are_counted_per_day_over_the_culture_window(
     assert clinic.count(Appointment) == 2
 
 
-def test_an_inactive_resource_has_no_capacity(clinic, coordinator, manager, make_user):
+def test_an_inactive_resource_has_no_capacity(clinic, coordinator, manager, make_approved_patient):
     room = clinic.resource("procedure-room-1")
     clinic_setup.save_resource(room, actor=manager, names=room.names, capacity=1, is_active=False)
     db.session.commit()
     with pytest.raises(Conflict):
         services.book_visit(
-            make_user(Role.PATIENT).patient,
+            make_approved_patient().patient,
             "reinfusion-local",
             clinic.at(clinic.day(), "10:00"),
             actor=coordinator,

@@ -1,11 +1,14 @@
 """`flask seed-demo` adds the clinic's resources, visit types, closures and some
 weeks of bookings, all through the ledger, and adds nothing the second time."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from intake.core.types import utcnow
 from intake.extensions import db
+from intake.notifications.models import Message
+from intake.scheduling import queries
 from intake.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -70,6 +73,26 @@ def test_seed_demo_twice(runner):
 
     smith = find_by_email("smith@demo.clinic")
     assert collection_gate_for(course_of(smith), today=date.today()).allowed
+
+    # 王丽 was booked by phone inside the patient's notice: her confirmation warns
+    # that the visit cannot be changed online (unless the clinic is closed until then).
+    wang = find_by_email("patient@demo.clinic")
+    (late,) = db.session.execute(
+        select(Appointment).where(Appointment.patient_id == wang.patient.id)
+    ).scalars().all() or (None,)
+    if late is not None:
+        assert late.start_at - late.created_at < timedelta(hours=48)
+        (message,) = db.session.execute(
+            select(Message).where(Message.user_id == wang.id, Message.template == "visit_booked")
+        ).scalars()
+        assert "无法在网上更改或取消" in message.body  # "cannot be changed online", Chinese
+    else:  # only when no consultation time was free in the next 48 hours
+        now = utcnow()
+        assert not [
+            s
+            for s in queries.availability("consultation", date.today(), 3, now, for_patient=False)
+            if now + timedelta(hours=2) < s < now + timedelta(hours=48)
+        ]
 
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "scheduling:" not in again.output

@@ -103,16 +103,22 @@ def _counts():
     ],
 )
 def test_threads_race_for_the_last_seats(
-    app, clinic, make_user, code, taken_before, free, holds_each
+    app, clinic, make_user, make_approved_patient, code, taken_before, free, holds_each
 ):
     coordinator = make_user(Role.COORDINATOR)
+    # Reinfusions need the intake gate: their patients are approved.
+    gated = clinic.visit_type(code).requires_intake_gate
+
+    def patient(**fields):
+        return make_approved_patient(**fields) if gated else make_user(Role.PATIENT, **fields)
+
     start = clinic.at(clinic.day(weekday=TUESDAY), "13:00")
     for _ in range(taken_before):
-        services.book_visit(make_user(Role.PATIENT).patient, code, start, actor=coordinator)
+        services.book_visit(patient().patient, code, start, actor=coordinator)
     db.session.commit()
     before = _counts()
     locales = list(LANGUAGES)
-    patients = [make_user(Role.PATIENT, locale=locales[i % 3]) for i in range(THREADS)]
+    patients = [patient(locale=locales[i % 3]) for i in range(THREADS)]
     attempts = [
         _book_in_thread(
             app,

@@ -62,7 +62,7 @@ def test_resources_page_lists_groups_and_members(client, clinic, boss):
     assert "sum of members" in page and "clinic setting" in page
 
 
-def test_manager_changes_a_room_capacity(client, clinic, boss, make_user):
+def test_manager_changes_a_room_capacity(client, clinic, boss, make_user, make_approved_patient):
     room = clinic.resource("procedure-room-1")
     post(client, f"/scheduling/resources/{room.id}", _resource_form(room, capacity="2"))
     db.session.refresh(room)
@@ -72,9 +72,9 @@ def test_manager_changes_a_room_capacity(client, clinic, boss, make_user):
     # Two local injections at once now fit.
     start = clinic.at(clinic.day(), "10:00")
     coordinator = make_user(Role.COORDINATOR)
-    for _ in range(2):
+    for _ in range(2):  # reinfusions need the intake gate
         services.book_visit(
-            make_user(Role.PATIENT).patient, "reinfusion-local", start, actor=coordinator
+            make_approved_patient().patient, "reinfusion-local", start, actor=coordinator
         )
 
 
@@ -189,7 +189,7 @@ def _visit_type_form(vt, duration, **changes):
         "day_block_resource_id": str(vt.day_block_resource_id or ""),
         "day_block_quantity": str(vt.day_block_quantity),
     }
-    for flag in ("requires_intake_gate", "is_patient_bookable", "is_desk_bookable", "is_active"):
+    for flag in ("is_patient_bookable", "is_desk_bookable", "is_active"):
         if getattr(vt, flag):
             data[flag] = "y"
     for n, segment in enumerate(vt.segments):
@@ -241,7 +241,6 @@ def test_visit_type_add_and_remove_a_part(clinic, manager):
         names=local.names,
         duration_minutes=60,
         modes=[],
-        requires_intake_gate=False,
         is_patient_bookable=False,
         is_desk_bookable=True,
         is_active=True,
@@ -261,7 +260,6 @@ def test_visit_type_add_and_remove_a_part(clinic, manager):
             names=local.names,
             duration_minutes=60,
             modes=[],
-            requires_intake_gate=False,
             is_patient_bookable=False,
             is_desk_bookable=True,
             is_active=True,
@@ -275,7 +273,6 @@ def test_visit_type_add_and_remove_a_part(clinic, manager):
             names=local.names,
             duration_minutes=60,
             modes=[],
-            requires_intake_gate=False,
             is_patient_bookable=False,
             is_desk_bookable=True,
             is_active=True,

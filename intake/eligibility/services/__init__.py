@@ -14,7 +14,14 @@ from intake.eligibility.services._common import (
     reason_texts,
 )
 from intake.eligibility.services.consent import consent_meaning, sign_consent, withdraw_consent
-from intake.eligibility.services.panel import ACCEPTABLE_VALUES, enter_panel_result, order_panel
+from intake.eligibility.services.panel import (
+    ACCEPTABLE_VALUES,
+    create_panel_item,
+    enter_panel_result,
+    move_panel_item,
+    order_panel,
+    update_panel_item,
+)
 from intake.eligibility.services.questionnaire import (
     AnswersInvalid,
     editable_questionnaire,
@@ -29,6 +36,7 @@ from intake.eligibility.services.reference import (
     publish_consent_document,
     questionnaire_data,
     route_label,
+    store_default_panel_items,
     update_indication,
 )
 from intake.eligibility.services.review import (
@@ -48,12 +56,14 @@ __all__ = [
     "clinic_today",
     "consent_meaning",
     "create_indication",
+    "create_panel_item",
     "decide_review",
     "editable_questionnaire",
     "ensure_reference_data",
     "enter_panel_result",
     "incomplete_pages",
     "link",
+    "move_panel_item",
     "neighbour_page",
     "open_review",
     "order_panel",
@@ -66,7 +76,9 @@ __all__ = [
     "save_page",
     "save_review_notes",
     "sign_consent",
+    "store_default_panel_items",
     "submit_questionnaire",
     "update_indication",
+    "update_panel_item",
     "withdraw_consent",
 ]

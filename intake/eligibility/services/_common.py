@@ -16,9 +16,10 @@ from intake.eligibility import queries
 from intake.eligibility.question_bank import ROUTES
 from intake.eligibility.rules import Reason
 from intake.extensions import db
+from intake.notifications.services import notify
 from intake.patients.models import Course, Patient
 from intake.patients.services import current_course
-from intake.notifications.services import notify
+from intake.scheduling.visit_kinds import VisitKind
 
 ROUTE_CODES = tuple(route.code for route in ROUTES)
 #: ``Questionnaire.current_page`` when the patient has reached "review your answers".
@@ -99,7 +100,7 @@ def _tell_if_now_ready(patient: Patient, was_ready: bool) -> None:
     db.session.flush()
     if not was_ready and _ready_to_book(patient):
         if "scheduling.book" in current_app.view_functions:
-            target = link("scheduling.book", visit_type="collection")
+            target = link("scheduling.book_kind", kind=VisitKind.COLLECTION.value)
         else:
             target = link("eligibility.journey")
         notify(patient, "eligibility_ready_to_book", link=target)

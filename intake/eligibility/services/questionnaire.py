@@ -24,10 +24,10 @@ from intake.eligibility.question_bank import (
 from intake.eligibility.question_bank import QuestionSet as QuestionSetData
 from intake.eligibility.rules import DEFAULT_THRESHOLDS, evaluate
 from intake.eligibility.services._common import (
-    course_of,
     SUMMARY_PAGE,
     _require_self,
     clinic_today,
+    course_of,
     link,
     reason_texts,
 )

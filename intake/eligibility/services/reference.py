@@ -46,12 +46,8 @@ def ensure_reference_data(*, actor: User | None = None) -> list[str]:
                 )
             )
         added.append(f"{len(INDICATIONS)} indications")
-    if db.session.execute(select(PanelItemDefinition.id).limit(1)).first() is None:
-        for n, item in enumerate(DEFAULT_PANEL_ITEMS):
-            db.session.add(
-                PanelItemDefinition(code=item.code, names=dict(item.names), sort_order=n)
-            )
-        added.append(f"{len(DEFAULT_PANEL_ITEMS)} panel items")
+    if stored := store_default_panel_items():
+        added.append(f"{stored} panel items")
     existing = {(d.kind.value, d.locale) for d in queries.consent_documents()}
     for (kind, locale), (title, body) in consent_texts.DOCUMENTS.items():
         if (kind, locale) not in existing:
@@ -61,6 +57,19 @@ def ensure_reference_data(*, actor: User | None = None) -> list[str]:
             added.append(f"consent {kind} {locale} v1")
     db.session.flush()
     return added
+
+
+def store_default_panel_items() -> int:
+    """Store the default panel of DOMAIN.md when the clinic has none yet; returns
+    how many were stored. Until then ``queries.panel_items`` shows the defaults
+    without storing them: a first change stores them, so adding one test never
+    shrinks the panel to that test."""
+    if db.session.execute(select(PanelItemDefinition.id).limit(1)).first() is not None:
+        return 0
+    for n, item in enumerate(DEFAULT_PANEL_ITEMS):
+        db.session.add(PanelItemDefinition(code=item.code, names=dict(item.names), sort_order=n))
+    db.session.flush()
+    return len(DEFAULT_PANEL_ITEMS)
 
 
 def _question_set_row(data: QuestionSetData) -> QuestionSet:

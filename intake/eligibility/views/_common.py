@@ -33,6 +33,7 @@ from intake.errors import error_page
 from intake.extensions import db
 from intake.patients import journey as pure_journey
 from intake.patients.models import Patient
+from intake.scheduling.visit_kinds import VisitKind
 
 SUMMARY_PAGE = services.SUMMARY_PAGE
 STAFF_VIEWERS = CLINICAL_ROLES  # coordinator, doctor, manager
@@ -79,7 +80,7 @@ def show_answer(question, value) -> str:
 def book_url() -> str | None:
     """The scheduling screen that books the collection visit, once it exists."""
     if "scheduling.book" in current_app.view_functions:
-        return url_for("scheduling.book", visit_type="collection")
+        return url_for("scheduling.book_kind", kind=VisitKind.COLLECTION.value)
     return None
 
 

@@ -13,8 +13,8 @@ from intake.core.access import role_required
 from intake.core.errors import DomainError
 from intake.core.web import show_domain_error
 from intake.eligibility import queries, services
-from intake.eligibility.forms import PanelResultForm
-from intake.eligibility.models import ConsentKind
+from intake.eligibility.forms import PanelItemForm, PanelItemMoveForm, PanelResultForm
+from intake.eligibility.models import ConsentKind, PanelItemDefinition
 from intake.eligibility.views import bp
 from intake.eligibility.views._common import (
     PANEL_EDITORS,
@@ -75,3 +75,89 @@ def panel(patient_id: int):
         validity_days=settings.get("panel_validity_days"),
         ConsentKind=ConsentKind,
     )
+
+
+# --------------------------------------------------------------------------- the panel's tests
+
+PANEL_ITEM_EDITORS = (Role.DOCTOR, Role.MANAGER)
+
+
+def _panel_item_names(form: PanelItemForm) -> dict[str, str]:
+    return {"en": form.name_en.data, "zh_Hans": form.name_zh_Hans.data, "ja": form.name_ja.data}
+
+
+@bp.route("/panel-items", methods=["GET", "POST"])
+@role_required(*PANEL_ITEM_EDITORS)
+def panel_items():
+    form = PanelItemForm(formdata=request.form if request.method == "POST" else None)
+    items = queries.all_panel_items()
+    if request.method == "GET":
+        form.sort_order.data = max((i.sort_order for i in items), default=0) + 10
+    if request.method == "POST" and form.validate():
+        try:
+            item = services.create_panel_item(
+                actor=current_user,
+                code=form.code.data,
+                names=_panel_item_names(form),
+                sort_order=form.sort_order.data,
+            )
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Test added to the panel: %(name)s.", name=item.label(lang())), "success")
+            return redirect(url_for("eligibility.panel_items"))
+    return render_template(
+        "eligibility/panel_items.html",
+        items=items,
+        form=form,
+        lang=lang(),
+        validity_days=settings.get("panel_validity_days"),
+    )
+
+
+@bp.route("/panel-items/<int:item_id>", methods=["GET", "POST"])
+@role_required(*PANEL_ITEM_EDITORS)
+def panel_item_edit(item_id: int):
+    item = db.get_or_404(PanelItemDefinition, item_id)
+    form = PanelItemForm(formdata=request.form if request.method == "POST" else None)
+    del form.code
+    if request.method == "GET":
+        form.name_en.data = item.names.get("en", "")
+        form.name_zh_Hans.data = item.names.get("zh_Hans", "")
+        form.name_ja.data = item.names.get("ja", "")
+        form.sort_order.data = item.sort_order
+        form.is_active.data = item.is_active
+    if request.method == "POST" and form.validate():
+        try:
+            services.update_panel_item(
+                item,
+                actor=current_user,
+                names=_panel_item_names(form),
+                sort_order=form.sort_order.data,
+                is_active=form.is_active.data,
+            )
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("eligibility.panel_items"))
+    return render_template("eligibility/panel_item_edit.html", item=item, form=form, lang=lang())
+
+
+@bp.post("/panel-items/<int:item_id>/move")
+@role_required(*PANEL_ITEM_EDITORS)
+def panel_item_move(item_id: int):
+    item = db.get_or_404(PanelItemDefinition, item_id)
+    form = PanelItemMoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.move_panel_item(item, actor=current_user, direction=form.direction.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+    return redirect(url_for("eligibility.panel_items"))

@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_skeleton
-from flask import flash, request
+from flask import current_app, flash, request
 from flask_babel import format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,7 +20,7 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.patients.models import Patient
 from intake.patients.services import current_course
-from intake.scheduling import queries, services
+from intake.scheduling import changes, queries, services
 from intake.scheduling.forms import BookForm
 from intake.scheduling.models import MODE_LABELS, Appointment, VisitMode, VisitType
 
@@ -117,8 +117,20 @@ def _picker(
     if start is not None:
         day = cal.local_date(start)
         if start in free(day, 1):
+            values = settings.values()
             state.update(
                 step="confirm",
+                # A patient booking close to the change cut-off is warned first.
+                change_window=changes.change_window(
+                    start, now, min_notice_hours=values["min_notice_hours"]
+                ).value
+                if for_patient
+                else None,
+                change_cutoff=changes.patient_cutoff(
+                    start, min_notice_hours=values["min_notice_hours"]
+                ),
+                notice_hours=values["min_notice_hours"],
+                phone=current_app.config.get("CLINIC_PHONE"),
                 start=start,
                 start_iso=start.astimezone(cal.tz).isoformat(),
                 day=day,

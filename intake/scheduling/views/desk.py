@@ -16,7 +16,7 @@ from intake.core.types import utcnow
 from intake.core.web import safe_next
 from intake.extensions import db
 from intake.patients.models import Patient
-from intake.scheduling import queries, services
+from intake.scheduling import queries, services, visit_status
 from intake.scheduling.forms import BookForm, StaffCancelForm, StatusForm
 from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment, AppointmentStatus
 from intake.scheduling.views import bp
@@ -43,16 +43,15 @@ STATUS_ACTIONS = {
 
 
 def allowed_actions(appointment: Appointment, cal: queries.ClinicCalendar, now: datetime):
-    """The status buttons the desk shows for ``appointment`` now."""
-    actions = []
-    if appointment.status == AppointmentStatus.BOOKED:
-        if cal.local_date(appointment.start_at) == cal.today(now):
-            actions.append("arrived")
-        if now >= appointment.start_at:
-            actions.append("no_show")
-    elif appointment.status == AppointmentStatus.ARRIVED:
-        actions.append("completed")
-    return actions
+    """The status buttons the desk shows for ``appointment`` now (the rule:
+    ``visit_status.allowed_actions``)."""
+    return visit_status.allowed_actions(
+        appointment.status,
+        visit_day=cal.local_date(appointment.start_at),
+        today=cal.today(now),
+        start_at=appointment.start_at,
+        now=now,
+    )
 
 
 def _desk_row_context() -> dict:

@@ -21,6 +21,7 @@ from intake.scheduling.forms import (
     ConfirmForm,
     ResourceForm,
     VisitTypeForm,
+    VisitTypeNewForm,
 )
 from intake.scheduling.models import (
     MODE_LABELS,
@@ -33,6 +34,7 @@ from intake.scheduling.models import (
 )
 from intake.scheduling.views import bp
 from intake.scheduling.views._common import _show_error
+from intake.scheduling.visit_kinds import KIND_LABELS, VisitKind
 
 # --------------------------------------------------------------------------- managers
 
@@ -173,14 +175,12 @@ def visit_types():
         rows=rows,
         durations={vt.id: queries.duration_of(vt, values) for vt in rows},
         mode_labels=MODE_LABELS,
+        kind_labels=KIND_LABELS,
         culture_max_days=values["culture_max_days"],
     )
 
 
-@bp.route("/scheduling/visit-types/<int:visit_type_id>", methods=["GET", "POST"])
-@role_required(Role.MANAGER)
-def visit_type_edit(visit_type_id: int):
-    vt = db.get_or_404(VisitType, visit_type_id)
+def _visit_type_form_choices(form: VisitTypeForm) -> None:
     all_resources = queries.resources_page()
     unit_choices = [SelectChoice("", "—")] + [
         SelectChoice(str(r.id), f"{r.label} ({r.code})") for r in all_resources if not r.is_per_day
@@ -188,6 +188,76 @@ def visit_type_edit(visit_type_id: int):
     day_choices = [SelectChoice("", _("Nothing"))] + [
         SelectChoice(str(r.id), f"{r.label} ({r.code})") for r in all_resources if r.is_per_day
     ]
+    form.modes.choices = [SelectChoice(m.value, _(MODE_LABELS[m])) for m in VisitMode]
+    form.day_block_resource_id.choices = day_choices
+    for entry in form.segments:
+        entry.form.resource_id.choices = unit_choices
+
+
+def _segments_from(form: VisitTypeForm) -> list[clinic_setup.SegmentInput]:
+    return [
+        clinic_setup.SegmentInput(
+            resource_id=int(entry.form.resource_id.data),
+            offset_minutes=entry.form.offset_minutes.data or 0,
+            duration_minutes=entry.form.duration_minutes.data or None,
+            quantity=entry.form.quantity.data or 1,
+        )
+        for entry in form.segments
+        if entry.form.resource_id.data and not entry.form.remove.data
+    ]
+
+
+def _names_from(form: VisitTypeForm) -> dict:
+    return {"en": form.name_en.data, "zh_Hans": form.name_zh.data, "ja": form.name_ja.data}
+
+
+BLANK_SEGMENT = {"resource_id": "", "offset_minutes": 0, "duration_minutes": None, "quantity": 1}
+
+
+@bp.route("/scheduling/visit-types/new", methods=["GET", "POST"])
+@role_required(Role.MANAGER)
+def visit_type_new():
+    if request.method == "GET":
+        form = VisitTypeNewForm(
+            data={"is_desk_bookable": True, "is_active": True, "segments": [BLANK_SEGMENT] * 3}
+        )
+    else:
+        form = VisitTypeNewForm()
+    form.kind.choices = [SelectChoice(k.value, _(KIND_LABELS[k])) for k in VisitKind]
+    _visit_type_form_choices(form)
+    if form.validate_on_submit():
+        try:
+            vt = clinic_setup.create_visit_type(
+                actor=current_user,
+                code=form.code.data,
+                kind=form.kind.data,
+                names=_names_from(form),
+                duration_minutes=form.duration_minutes.data,
+                modes=form.modes.data,
+                is_patient_bookable=form.is_patient_bookable.data,
+                is_desk_bookable=form.is_desk_bookable.data,
+                is_active=form.is_active.data,
+                segments=_segments_from(form),
+                day_block_resource_id=_int_or_none(form.day_block_resource_id.data),
+                day_block_quantity=form.day_block_quantity.data or 1,
+            )
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Added %(name)s.", name=vt.label), "success")
+            return redirect(url_for("scheduling.visit_types"))
+    return render_template(
+        "scheduling/visit_type_new.html",
+        form=form,
+        culture_max_days=settings.get("culture_max_days"),
+    )
+
+
+@bp.route("/scheduling/visit-types/<int:visit_type_id>", methods=["GET", "POST"])
+@role_required(Role.MANAGER)
+def visit_type_edit(visit_type_id: int):
+    vt = db.get_or_404(VisitType, visit_type_id)
     if request.method == "GET":
         data = {
             "name_en": vt.names.get("en", ""),
@@ -195,7 +265,6 @@ def visit_type_edit(visit_type_id: int):
             "name_ja": vt.names.get("ja", ""),
             "duration_minutes": queries.duration_of(vt, settings.values()),
             "modes": list(vt.modes or []),
-            "requires_intake_gate": vt.requires_intake_gate,
             "is_patient_bookable": vt.is_patient_bookable,
             "is_desk_bookable": vt.is_desk_bookable,
             "is_active": vt.is_active,
@@ -208,44 +277,26 @@ def visit_type_edit(visit_type_id: int):
                 }
                 for s in vt.segments
             ]
-            + [{"resource_id": "", "offset_minutes": 0, "duration_minutes": None, "quantity": 1}],
+            + [BLANK_SEGMENT],
             "day_block_resource_id": str(vt.day_block_resource_id or ""),
             "day_block_quantity": vt.day_block_quantity,
         }
         form = VisitTypeForm(data=data)
     else:
         form = VisitTypeForm()
-    form.modes.choices = [SelectChoice(m.value, _(MODE_LABELS[m])) for m in VisitMode]
-    form.day_block_resource_id.choices = day_choices
-    for entry in form.segments:
-        entry.form.resource_id.choices = unit_choices
+    _visit_type_form_choices(form)
     if form.validate_on_submit():
-        segments = [
-            clinic_setup.SegmentInput(
-                resource_id=int(entry.form.resource_id.data),
-                offset_minutes=entry.form.offset_minutes.data or 0,
-                duration_minutes=entry.form.duration_minutes.data or None,
-                quantity=entry.form.quantity.data or 1,
-            )
-            for entry in form.segments
-            if entry.form.resource_id.data and not entry.form.remove.data
-        ]
         try:
             clinic_setup.update_visit_type(
                 vt,
                 actor=current_user,
-                names={
-                    "en": form.name_en.data,
-                    "zh_Hans": form.name_zh.data,
-                    "ja": form.name_ja.data,
-                },
+                names=_names_from(form),
                 duration_minutes=form.duration_minutes.data,
                 modes=form.modes.data,
-                requires_intake_gate=form.requires_intake_gate.data,
                 is_patient_bookable=form.is_patient_bookable.data,
                 is_desk_bookable=form.is_desk_bookable.data,
                 is_active=form.is_active.data,
-                segments=segments,
+                segments=_segments_from(form),
                 day_block_resource_id=_int_or_none(form.day_block_resource_id.data),
                 day_block_quantity=form.day_block_quantity.data or 1,
             )
@@ -259,6 +310,7 @@ def visit_type_edit(visit_type_id: int):
         "scheduling/visit_type_edit.html",
         form=form,
         vt=vt,
+        kind_labels=KIND_LABELS,
         culture_max_days=settings.get("culture_max_days"),
     )
 

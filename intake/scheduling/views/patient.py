@@ -28,8 +28,19 @@ from intake.scheduling.views._common import (
     _show_error,
     parse_start,
 )
+from intake.scheduling.visit_kinds import one_upcoming
 
 # --------------------------------------------------------------------------- patients
+
+
+@bp.get("/book/kind/<kind>")
+@role_required(Role.PATIENT)
+def book_kind(kind: str):
+    """Book a visit named by its kind (e.g. "book your collection" in messages)."""
+    vt = queries.visit_type_of_kind(kind)
+    if vt is None:
+        return error_page(404, _("This visit cannot be booked online. Please contact the clinic."))
+    return redirect(url_for("scheduling.book", visit_type=vt.code))
 
 
 @bp.route("/book/<visit_type>", methods=["GET", "POST"])
@@ -41,7 +52,7 @@ def book(visit_type: str):
     missing = _gate_missing(current_user.patient, vt)
     if missing is not None:
         return render_template("scheduling/book.html", vt=vt, missing=missing)
-    existing = queries.upcoming_of_type(current_user.patient, vt.id, utcnow())
+    existing = queries.upcoming_of_kind(current_user.patient, vt, utcnow())
     if existing is not None:
         return render_template("scheduling/book.html", vt=vt, existing=existing)
     form = BookForm()
@@ -98,13 +109,22 @@ def my_visits():
     now = utcnow()
     data = queries.my_visits(current_user.patient, now)
     values = settings.values()
+    bookable = queries.visit_types(patient_bookable=True)
+    booked_kinds = {a.visit_type.kind for a in data["upcoming"]}
+    booked_types = {a.visit_type_id for a in data["upcoming"]}
     return render_template(
         "scheduling/my_visits.html",
         **data,
-        can_change={a.id: services.patient_can_change(a, now) for a in data["upcoming"]},
+        can_change={a.id: services.patient_can_change(a, now, values) for a in data["upcoming"]},
         cutoff={a.id: services.patient_cutoff(a, values) for a in data["upcoming"]},
-        bookable=queries.visit_types(patient_bookable=True),
-        booked_type_ids={a.visit_type_id for a in data["upcoming"]},
+        windows={a.id: services.change_window(a, now, values).value for a in data["upcoming"]},
+        bookable=bookable,
+        # Not offered again: one upcoming visit per kind (or per type), as book_visit checks.
+        booked_type_ids={
+            vt.id
+            for vt in bookable
+            if vt.id in booked_types or (one_upcoming(vt.kind) and vt.kind in booked_kinds)
+        },
         status_labels=STATUS_LABELS,
         mode_labels=MODE_LABELS,
         notice_hours=values["min_notice_hours"],
