@@ -63,11 +63,13 @@ NAV = {
         ("notifications.inbox", N_("Messages")),
     ),
     Role.COORDINATOR: (
+        ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
     ),
     Role.DOCTOR: (
+        ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),

@@ -31,8 +31,8 @@ ROLE_LABELS = {
 # The endpoint each role lands on after login.
 HOME_ENDPOINT = {
     Role.PATIENT: "patients.home",
-    Role.COORDINATOR: "patients.staff_home",
-    Role.DOCTOR: "patients.staff_home",
+    Role.COORDINATOR: "patients.worklist",
+    Role.DOCTOR: "patients.worklist",
     Role.LAB: "manager.lab_home",
     Role.MANAGER: "manager.home",
     Role.ADMIN: "accounts.user_list",

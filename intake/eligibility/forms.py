@@ -104,6 +104,8 @@ class PanelResultForm(FlaskForm):
 
 class ConsentSignForm(FlaskForm):
     document_id = HiddenField()
+    # SHA-256 of the text shown: a text changed since the page was opened is refused.
+    fingerprint = HiddenField()
     has_read = BooleanField(
         _l("I have read this document and my questions have been answered."),
         validators=[InputRequired(message=_l("Please confirm that you have read the document."))],
@@ -188,4 +190,21 @@ class ConsentPublishForm(FlaskForm):
     title = StringField(_l("Title"), validators=[_required(), Length(max=300)])
     body = TextAreaField(
         _l("Text"), validators=[_required(), Length(max=100000)], render_kw={"rows": 16}
+    )
+    changes_meaning = BooleanField(
+        _l(
+            "This version changes what the patient agrees to: patients who have not had "
+            "their collection yet sign it again before booking"
+        )
+    )
+
+
+class AnswerCorrectionForm(FlaskForm):
+    """One answer corrected by the doctor with the patient: the new value (checked
+    by the question's own rules in the service) and why."""
+
+    value = StringField(_l("Corrected answer"), validators=[Length(max=4000)])
+    reason = TextAreaField(
+        _l("What the patient told you"),
+        validators=[InputRequired(message=_l("This field is required.")), Length(max=4000)],
     )

@@ -337,7 +337,6 @@ def questionnaire_with_patient(questionnaire_id: int) -> Questionnaire | None:
 
 def review_page(questionnaire: Questionnaire, *, today: date) -> dict:
     """Everything the doctor needs on one page: a fixed number of queries."""
-    patient_id = questionnaire.patient_id
     course_id = questionnaire.course_id
     reviews = latest_reviews(questionnaire.id)
     clinic_indications = indications(active_only=False)

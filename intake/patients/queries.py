@@ -137,3 +137,152 @@ def patient_record(patient: Patient, *, now: datetime) -> dict:
         "courses": courses_of(patient),
         "course": course,
     }
+
+
+def worklist(*, now: datetime) -> dict:
+    """Every open or halted course in its lane (``worklist.place``), with the
+    patient. A fixed number of queries whatever the number of courses: the
+    courses with their patients, questionnaires, open reviews, newest panel
+    results, the panel, the settings, consent signatures, the newest consent
+    version that changes the meaning, and the booked collections."""
+    from intake.core import settings
+    from intake.eligibility import queries as eq
+    from intake.eligibility.models import (
+        ConsentDocument,
+        ConsentKind,
+        ConsentSignature,
+        PanelResult,
+        Questionnaire,
+        Review,
+    )
+    from intake.patients import journey as pure_journey
+    from intake.patients import worklist as lanes
+    from intake.patients.models import CourseStatus
+    from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
+    from intake.scheduling.queries import clinic_calendar
+
+    today = clinic_today(now)
+    cal = clinic_calendar()
+    rows = db.session.execute(
+        select(Course, Patient)
+        .join(Patient, Course.patient_id == Patient.id)
+        .where(Course.status.in_((CourseStatus.OPEN, CourseStatus.HALTED)))
+        .order_by(Course.opened_at, Course.id)
+    ).all()
+    ids = [course.id for course, _patient in rows]
+    if not ids:
+        return {"lanes": {lane: [] for lane in lanes.LANES}, "today": today}
+    questionnaires = {}
+    for q in db.session.execute(
+        select(Questionnaire).where(Questionnaire.course_id.in_(ids)).order_by(Questionnaire.id)
+    ).scalars():
+        questionnaires[q.course_id] = q
+    open_reviews = {
+        r.course_id: r
+        for r in db.session.execute(
+            select(Review).where(Review.course_id.in_(ids)).order_by(Review.id)
+        ).scalars()
+    }
+    newest = (
+        select(func.max(PanelResult.id))
+        .where(PanelResult.course_id.in_(ids))
+        .group_by(PanelResult.course_id, PanelResult.item_code)
+    )
+    results: dict[int, dict] = {}
+    for row in db.session.execute(select(PanelResult).where(PanelResult.id.in_(newest))).scalars():
+        results.setdefault(row.course_id, {})[row.item_code] = row
+    items = eq.panel_items()
+    validity = settings.get("panel_validity_days")
+    signatures: dict[int, dict] = {}
+    for sig in db.session.execute(
+        select(ConsentSignature)
+        .where(ConsentSignature.course_id.in_(ids))
+        .order_by(ConsentSignature.id)
+    ).scalars():
+        signatures.setdefault(sig.course_id, {})[sig.kind] = sig
+    newest_meaning = db.session.execute(
+        select(func.max(ConsentDocument.version)).where(
+            ConsentDocument.kind == ConsentKind.TREATMENT, ConsentDocument.changes_meaning
+        )
+    ).scalar_one_or_none()
+    collections = {}
+    for appointment in db.session.execute(
+        select(Appointment)
+        .join(VisitType, Appointment.visit_type_id == VisitType.id)
+        .where(
+            Appointment.course_id.in_(ids),
+            VisitType.day_block_resource_id.is_not(None),
+            Appointment.status.in_(
+                (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.COMPLETED)
+            ),
+        )
+        .order_by(Appointment.start_at)
+    ).scalars():
+        collections[appointment.course_id] = appointment
+    by_lane: dict[str, list] = {lane: [] for lane in lanes.LANES}
+    for course, patient in rows:
+        questionnaire = questionnaires.get(course.id)
+        sigs = signatures.get(course.id, {})
+        treatment = sigs.get(ConsentKind.TREATMENT)
+        collection = collections.get(course.id)
+        outdated = (
+            collection is None
+            and treatment is not None
+            and not treatment.is_withdrawn
+            and newest_meaning is not None
+            and treatment.version < newest_meaning
+        )
+        gate = eq.gate_from(
+            questionnaire,
+            results.get(course.id, {}),
+            items,
+            sigs,
+            validity_days=validity,
+            today=today,
+            consent_outdated=outdated,
+        )
+        review = open_reviews.get(course.id)
+        cross_border = sigs.get(ConsentKind.CROSS_BORDER)
+        facts = pure_journey.CourseFacts(
+            course_status=course.status.value,
+            questionnaire_status=questionnaire.status.value if questionnaire else None,
+            has_open_review=review is not None and review.decision is None,
+            consultation_date=review.consultation_date if review else None,
+            gate_codes=gate.codes,
+            treatment_consent_signed=treatment is not None
+            and not treatment.is_withdrawn
+            and not outdated,
+            cross_border_consent_signed=cross_border is not None and not cross_border.is_withdrawn,
+            collection_status=collection.status.value if collection else None,
+            collection_date=cal.local_date(collection.start_at) if collection else None,
+        )
+        journey = pure_journey.journey(facts, today=today)
+        expiring = ()
+        if collection is not None and collection.status == AppointmentStatus.BOOKED:
+            expiring = lanes.expiring_before(
+                {code: r.test_date for code, r in results.get(course.id, {}).items()},
+                cal.local_date(collection.start_at),
+                validity,
+            )
+        placement = lanes.place(journey, expiring_codes=expiring)
+        if placement is None:
+            continue
+        since = (
+            questionnaire.submitted_at
+            if questionnaire is not None and questionnaire.submitted_at
+            else course.opened_at
+        )
+        by_lane[placement.lane].append(
+            {
+                "patient": patient,
+                "course": course,
+                "reasons": placement.reasons,
+                "since": since,
+                "collection": collection,
+                "questionnaire": questionnaire,
+            }
+        )
+    by_lane[lanes.REVIEW].sort(key=lambda row: row["since"])
+    by_lane[lanes.BOOKED].sort(key=lambda row: row["collection"].start_at)
+    by_lane[lanes.PANEL_EXPIRING].sort(key=lambda row: row["collection"].start_at)
+    return {"lanes": by_lane, "today": today}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +13,7 @@ from intake.core.access import can_view_patient, require, role_required
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
 from intake.core.web import show_domain_error
+from intake.eligibility.queries import panel_items
 from intake.extensions import db
 from intake.patients import queries, services
 from intake.patients.forms import InviteForm, PatientRegistrationForm
@@ -153,3 +155,22 @@ def new_course(patient_id: int):
         db.session.commit()
         flash(_("A new treatment course is open."), "success")
     return redirect(url_for("patients.record", patient_id=patient.id))
+
+
+@bp.get("/worklist")
+@role_required(*CLINICAL_ROLES)
+def worklist():
+    """The coordinator's and the doctor's landing page: every course by what
+    it waits for, each row opening the patient's record."""
+    from intake.patients import worklist as lanes
+
+    data = queries.worklist(now=utcnow())
+    first = lanes.FOR_DOCTOR if current_user.role == Role.DOCTOR else lanes.FOR_COORDINATOR
+    order = [*first, *(lane for lane in lanes.LANES if lane not in first)]
+    return render_template(
+        "patients/worklist.html",
+        order=order,
+        titles=lanes.LANE_TITLES,
+        item_names={item.code: item.label(str(get_locale())) for item in panel_items()},
+        **data,
+    )

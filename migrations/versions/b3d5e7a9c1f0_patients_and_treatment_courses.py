@@ -12,6 +12,7 @@ Create Date: 2026-12-02 09:30:00
 """
 import hashlib
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -32,7 +33,40 @@ def _digits(phone):
     return digits or None
 
 
+def _sqlite_foreign_keys_off():
+    """SQLite: batch mode rebuilds a table (copy, DROP, rename) to change its
+    constraints; with foreign keys on, dropping a table that other rows point at
+    (questionnaires, appointments, consent_documents …) fails as soon as the
+    clinic has data. Turn them off for this connection (it takes effect here:
+    alembic has not begun a SQLite transaction yet) and back on when the
+    connection goes back to the pool; `_sqlite_check_foreign_keys` proves the
+    data is still consistent."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    migrating = bind.connection.dbapi_connection
+    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    restored = []
+
+    def _restore(dbapi_connection, _record):
+        if dbapi_connection is migrating and not restored:
+            restored.append(True)
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    sa.event.listen(bind.engine, "checkin", _restore)
+
+
+def _sqlite_check_foreign_keys():
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
+
+
 def upgrade():
+    _sqlite_foreign_keys_off()
     with op.batch_alter_table("users") as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -243,15 +277,46 @@ def upgrade():
         "UPDATE messages SET patient_id = (SELECT p.id FROM patients p "
         "WHERE p.user_id = messages.user_id)"
     ))
+    _sqlite_check_foreign_keys()
+
+
+def _collection_visit_of(hold, visits):
+    """The visit that held this incubator place before the course did: of the
+    course's visits that block that resource by the day (its collections), the
+    last one on or before the day; the course's earliest visit otherwise."""
+    blocking = [v for v in visits if v.day_block_resource_id == hold.resource_id] or visits
+    before = [v for v in blocking if v.start_at < hold.unit_start + timedelta(days=1)]
+    return (before[-1] if before else blocking[0]).id
 
 
 def downgrade():
+    _sqlite_foreign_keys_off()
     bind = op.get_bind()
-    bind.execute(sa.text(
-        "UPDATE holds SET appointment_id = (SELECT MIN(a.id) FROM appointments a "
-        "WHERE a.course_id = holds.course_id AND a.status IN ('booked', 'arrived', "
-        "'completed')) WHERE course_id IS NOT NULL"
-    ))
+    when = intake.core.types.UTCDateTime(timezone=True)
+    visits = {}
+    for visit in bind.execute(
+        sa.text(
+            "SELECT a.id, a.course_id, a.start_at, v.day_block_resource_id "
+            "FROM appointments a JOIN visit_types v ON v.id = a.visit_type_id "
+            "WHERE a.status IN ('booked', 'arrived', 'completed') ORDER BY a.start_at, a.id"
+        ).columns(start_at=when)
+    ):
+        visits.setdefault(visit.course_id, []).append(visit)
+    moved = [
+        {"h": hold.id, "a": _collection_visit_of(hold, visits[hold.course_id])}
+        for hold in bind.execute(
+            sa.text(
+                "SELECT id, course_id, resource_id, unit_start FROM holds "
+                "WHERE course_id IS NOT NULL"
+            ).columns(unit_start=when)
+        )
+        if hold.course_id in visits
+    ]
+    if moved:
+        bind.execute(
+            sa.text("UPDATE holds SET appointment_id = :a, course_id = NULL WHERE id = :h"),
+            moved,
+        )
     bind.execute(sa.text("DELETE FROM holds WHERE appointment_id IS NULL"))
     with op.batch_alter_table("holds") as batch_op:
         batch_op.drop_index("ix_holds_course_unit")
@@ -286,3 +351,4 @@ def downgrade():
         batch_op.drop_column("text_sha256")
     with op.batch_alter_table("consent_documents") as batch_op:
         batch_op.drop_column("changes_meaning")
+    _sqlite_check_foreign_keys()

@@ -7,8 +7,8 @@ from tests.conftest import current_code
 
 HOMES = {
     Role.PATIENT: "/me",
-    Role.COORDINATOR: "/patients",
-    Role.DOCTOR: "/patients",
+    Role.COORDINATOR: "/worklist",
+    Role.DOCTOR: "/worklist",
     Role.LAB: "/lab",
     Role.MANAGER: "/manager",
     Role.ADMIN: "/admin/users",

@@ -45,7 +45,7 @@ def test_admin_creates_staff_who_must_change_password(app, client, login_as):
             "confirm": "Own-Secret-77",
         },
     ) as r:
-        assert r.headers["Location"] == "/patients"
+        assert r.headers["Location"] == "/worklist"
     # Next, two-step login must be set up before any work.
     with staff.get("/patients") as r:
         assert r.headers["Location"] == "/account/two-factor"
@@ -56,7 +56,7 @@ def test_admin_creates_staff_who_must_change_password(app, client, login_as):
     with staff.post("/account/two-factor", data={"code": "000000"}) as r:
         assert "コードが一致しません" in r.get_data(as_text=True)  # in their language (ja)
     with staff.post("/account/two-factor", data={"code": code_at(secret, utcnow())}) as r:
-        assert r.headers["Location"] == "/patients"
+        assert r.headers["Location"] == "/worklist"
     with staff.get("/patients") as r:
         assert r.status_code == 200
     db.session.refresh(user)

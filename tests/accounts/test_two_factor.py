@@ -38,7 +38,7 @@ def test_a_code_works_once(app, make_user):
     code = current_code(doctor)
     _password(first, doctor)
     with first.post("/login/code", data={"code": code}) as r:
-        assert r.headers["Location"] == "/patients"
+        assert r.headers["Location"] == "/worklist"
     _password(second, doctor)
     with second.post("/login/code", data={"code": code}) as r:
         assert r.status_code == 200  # the same code again: refused
@@ -55,7 +55,7 @@ def test_patients_log_in_with_the_password(client, make_user):
 
 def test_staff_without_an_app_must_set_it_up_when_required(client, make_user):
     nurse = make_user(Role.COORDINATOR, two_factor=False)
-    assert _password(client, nurse) == "/patients"
+    assert _password(client, nurse) == "/worklist"
     with client.get("/patients") as r:
         assert r.headers["Location"] == "/account/two-factor"
 

@@ -1,5 +1,6 @@
-"""Accounts in a real browser: register, switch language, log out and in,
-form errors, and a staff member's forced first password change."""
+"""Accounts in a real browser: register, confirm the address from the e-mailed
+link, switch language, log out and in, form errors, and a staff member's forced
+first password change."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from intake.accounts.roles import Role
 from intake.accounts.two_factor import code_at
 from intake.core.types import utcnow
+from intake.extensions import db
+from intake.notifications.models import Message
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import DESKTOP, assert_accessible, shoot
 
 NEW_PATIENT = {
-    "full_name": "Mei Lin Example",
+    "family_name": "Example",
+    "given_name": "Mei Lin",
+    "full_name": "Mei Lin Example",  # given name first for names in Latin letters
     "date_of_birth": "1980-05-17",
     "email": "mei.lin@example.org",
     "phone": "+86 138 1234 5678",
@@ -32,6 +38,19 @@ def open_menu(page: Page) -> None:
         toggler.click()
     # "show" is set once Bootstrap's collapse transition has ended.
     expect(page.locator("#nav-main")).to_have_class(re.compile(r"\bshow\b"))
+
+
+def confirmation_path(email: str) -> str:
+    """The path of the link in the "confirm your address" e-mail (the outbox
+    builds it on PUBLIC_BASE_URL, not on the live server's address)."""
+    db.session.remove()  # see what the server committed
+    bodies = db.session.execute(
+        select(Message.body)
+        .where(Message.template == "registration_confirm", Message.to_address == email)
+        .order_by(Message.id.desc())
+    ).scalars()
+    link = re.search(r"https?://\S+/register/confirm/\S+", next(bodies)).group(0)
+    return "/" + link.split("://", 1)[1].split("/", 1)[1]
 
 
 def expect_chinese(page: Page, zh) -> None:
@@ -53,7 +72,10 @@ def test_patient_registers_switches_to_chinese_and_it_is_remembered(
     assert_accessible(page)
     shoot(page, "01-register-phone")
 
-    page.get_by_label("Full name").fill(NEW_PATIENT["full_name"])
+    page.get_by_label("Family name", exact=True).fill(NEW_PATIENT["family_name"])
+    page.get_by_label("Given name", exact=True).fill(NEW_PATIENT["given_name"])
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Nationality").select_option("SG")
     page.get_by_label("Date of birth").fill(NEW_PATIENT["date_of_birth"])
     page.get_by_label("E-mail").fill(NEW_PATIENT["email"])
     page.get_by_label("Phone").fill(NEW_PATIENT["phone"])
@@ -62,7 +84,16 @@ def test_patient_registers_switches_to_chinese_and_it_is_remembered(
     page.get_by_label("Repeat the password").fill(NEW_PATIENT["password"])
     page.get_by_role("button", name="Create account").click()
 
-    # Their own page, in English.
+    # Not signed in yet: the address is confirmed first, from the e-mail.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    expect(page.locator("main")).to_contain_text(NEW_PATIENT["email"])
+    assert_accessible(page)
+    shoot(page, "01b-register-check-your-email")
+    page.goto(f"{live_server}/me")
+    expect(page).to_have_url(re.compile(re.escape(f"{live_server}/login")))
+
+    # The link in the e-mail confirms the address and signs in: their own page, in English.
+    page.goto(live_server + confirmation_path(NEW_PATIENT["email"]))
     expect(page).to_have_url(f"{live_server}/me")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {NEW_PATIENT['full_name']}")
     expect(page.get_by_role("status").first).to_contain_text("Welcome")
@@ -117,7 +148,8 @@ def test_patient_registers_switches_to_chinese_and_it_is_remembered(
 
 def test_bad_registration_keeps_values_and_explains_each_field(live_server, page: Page):
     page.goto(f"{live_server}/register")
-    page.get_by_label("Full name").fill("Taro Example")
+    page.get_by_label("Family name", exact=True).fill("Example")
+    page.get_by_label("Given name", exact=True).fill("Taro")
     page.get_by_label("Date of birth").fill("1975-02-03")
     page.get_by_label("E-mail").fill("not-an-email")
     page.get_by_label("Phone").fill("+81 90 1234 5678")
@@ -129,7 +161,8 @@ def test_bad_registration_keeps_values_and_explains_each_field(live_server, page
     # Same form again (no redirect), typed values kept, passwords not echoed back.
     expect(page).to_have_url(f"{live_server}/register")
     expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
-    expect(page.locator("#full_name")).to_have_value("Taro Example")
+    expect(page.locator("#family_name")).to_have_value("Example")
+    expect(page.locator("#given_name")).to_have_value("Taro")
     expect(page.locator("#date_of_birth")).to_have_value("1975-02-03")
     expect(page.locator("#email")).to_have_value("not-an-email")
     expect(page.locator("#phone")).to_have_value("+81 90 1234 5678")
@@ -149,7 +182,7 @@ def test_bad_registration_keeps_values_and_explains_each_field(live_server, page
         expect(control).to_have_attribute("aria-invalid", "true")
         expect(control).to_have_attribute("aria-describedby", re.compile(rf"\b{field}-error\b"))
         expect(control).to_have_class(re.compile(r"\bis-invalid\b"))
-    for field in ("full_name", "date_of_birth", "phone"):
+    for field in ("family_name", "given_name", "date_of_birth", "phone"):
         expect(page.locator(f"#{field}-error")).to_have_count(0)
         expect(page.locator(f"#{field}")).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator(".invalid-feedback")).to_have_count(2)

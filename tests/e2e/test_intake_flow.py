@@ -1,7 +1,8 @@
 """Patient intake in a real browser: a patient answers the questionnaire in
 Chinese on a phone and lands in ``needs_review``; a doctor (another browser)
 approves with their password; the panel results arrive; the patient signs
-both consents and is told to book the collection visit next."""
+both consents (the treatment consent only once the doctor has recorded the
+consultation date) and is told to book the collection visit next."""
 
 from __future__ import annotations
 
@@ -135,8 +136,14 @@ def test_patient_in_chinese_to_approved_and_ready_to_book(
         doc.locator("#notes-indication_code").select_option("after_stroke")
         doc.locator("#notes-planned_route").select_option("iv")
         doc.locator("#notes-history_notes").fill("Atrial fibrillation on apixaban.")
+        # The video consultation took place today: approving (and, later, the
+        # patient's treatment consent) needs its date on record.
+        doc.locator("#notes-consultation_date").fill(services.clinic_today().isoformat())
         doc.get_by_role("button", name="Save notes").click()
         expect(doc.locator("#notes-planned_route")).to_have_value("iv")
+        expect(doc.locator("#notes-consultation_date")).to_have_value(
+            services.clinic_today().isoformat()
+        )
         doc.locator("#decision-decision-0").check()  # approve
         expect(doc.locator("#meaning-approved")).to_contain_text("Dr. Sato Hiroshi")
         doc.locator("#decision-reason").fill("Suitable after the video consultation.")
@@ -153,7 +160,7 @@ def test_patient_in_chinese_to_approved_and_ready_to_book(
     db.session.refresh(record)
     assert record.status == QuestionnaireStatus.APPROVED
 
-    # --- the panel results arrive (entered by the coordinator)
+    # --- the panel results arrive (a doctor judges them acceptable)
     enter_panel(patient, actor=doctor)
     db.session.commit()
 

@@ -15,7 +15,6 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.models import Message
 from intake.scheduling import services
-from tests.helpers import course_of
 
 TUESDAY = 1
 PHONE = "+81 3 1234 5678"

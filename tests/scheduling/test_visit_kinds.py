@@ -20,7 +20,6 @@ from intake.scheduling.visit_kinds import (
     one_upcoming,
     requires_intake_gate,
 )
-from tests.helpers import course_of
 
 K = VisitKind
 

@@ -15,7 +15,6 @@ from intake.extensions import db
 from intake.scheduling import clinic_setup, services
 from intake.scheduling.models import VisitType
 from intake.scheduling.visit_kinds import VisitKind
-from tests.helpers import course_of
 
 URL = "/scheduling/visit-types/new"
 

@@ -13,7 +13,12 @@ from intake.eligibility.services._common import (
     link,
     reason_texts,
 )
-from intake.eligibility.services.consent import consent_meaning, sign_consent, withdraw_consent
+from intake.eligibility.services.consent import (
+    consent_meaning,
+    sign_consent,
+    text_fingerprint,
+    withdraw_consent,
+)
 from intake.eligibility.services.panel import (
     ACCEPTABLE_VALUES,
     create_panel_item,
@@ -40,6 +45,7 @@ from intake.eligibility.services.reference import (
     update_indication,
 )
 from intake.eligibility.services.review import (
+    correct_answer,
     decide_review,
     open_review,
     outcome_label,
@@ -55,6 +61,7 @@ __all__ = [
     "AnswersInvalid",
     "clinic_today",
     "consent_meaning",
+    "correct_answer",
     "create_indication",
     "create_panel_item",
     "decide_review",
@@ -78,6 +85,7 @@ __all__ = [
     "sign_consent",
     "store_default_panel_items",
     "submit_questionnaire",
+    "text_fingerprint",
     "update_indication",
     "update_panel_item",
     "withdraw_consent",

@@ -105,10 +105,18 @@ def route_label(code: str | None, lang: str) -> str:
 
 
 def publish_consent_document(
-    *, actor: User | None, kind: ConsentKind, locale: str, title: str, body: str
+    *,
+    actor: User | None,
+    kind: ConsentKind,
+    locale: str,
+    title: str,
+    body: str,
+    changes_meaning: bool = False,
 ) -> ConsentDocument:
     """A new version of a consent in one language; the previous one stops
-    being current (signatures of it stay valid and keep pointing at it)."""
+    being current. Signatures of older versions stay valid, unless this
+    version ``changes_meaning``: then patients whose course has not reached the
+    collection sign again before booking."""
     if actor is not None:
         _require_role(actor, Role.MANAGER, message=_("Only a manager can publish consent texts."))
     if locale not in LANGUAGES:
@@ -126,6 +134,7 @@ def publish_consent_document(
         title=title_text,
         body=body_text,
         is_current=True,
+        changes_meaning=bool(changes_meaning),
         published_by_id=actor.id if actor else None,
     )
     db.session.add(document)
@@ -134,7 +143,13 @@ def publish_consent_document(
         actor=actor,
         action="eligibility.consent_publish",
         entity=document,
-        after={"kind": kind.value, "version": version, "locale": locale, "title": title_text},
+        after={
+            "kind": kind.value,
+            "version": version,
+            "locale": locale,
+            "title": title_text,
+            "changes_meaning": bool(changes_meaning),
+        },
     )
     return document
 

@@ -14,6 +14,7 @@ from intake.core.errors import DomainError, FieldErrors
 from intake.core.types import utcnow
 from intake.eligibility import queries
 from intake.eligibility.models import Decision, Outcome, Questionnaire, QuestionnaireStatus, Review
+from intake.eligibility.question_bank import validate_answers
 from intake.eligibility.services._common import (
     _clean_text,
     _require_role,
@@ -22,7 +23,7 @@ from intake.eligibility.services._common import (
     reason_texts,
 )
 from intake.eligibility.services.questionnaire import _assess
-from intake.eligibility.services.reference import _indication, route_label
+from intake.eligibility.services.reference import _indication, questionnaire_data, route_label
 from intake.extensions import db
 from intake.notifications.services import notify
 from intake.patients.models import CourseStatus
@@ -304,3 +305,60 @@ def _tell_patient_of_decision(patient, questionnaire, review, indication) -> Non
             doctor_reason=review.reason,
             link=link("eligibility.questionnaire"),
         )
+
+
+def correct_answer(
+    questionnaire: Questionnaire,
+    *,
+    actor: User,
+    question_code: str,
+    value,
+    reason: str,
+) -> Questionnaire:
+    """The doctor corrects one answer with the patient (DOMAIN rule 1: a wrong
+    answer is corrected, never overridden). The new value is checked like the
+    patient's own answer, the rules run again on the consultation day, and the
+    audit row keeps the old and new answer, the outcome before and after, and
+    the reason."""
+    _require_doctor(actor)
+    _require_submitted(questionnaire)
+    reason_text = _clean_text(reason, field="reason", required=True)
+    data = questionnaire_data(questionnaire)
+    page = next((p for p in data.pages if any(q.code == question_code for q in p.questions)), None)
+    if page is None:
+        raise DomainError(_("This question is not in the questionnaire."), field="value")
+    previous = dict(questionnaire.answers)
+    own = {q.code for q in page.questions}
+    raw = {code: previous[code] for code in own if code in previous}
+    raw[question_code] = value
+    clean, errors = validate_answers(data, page.code, raw, today=clinic_today(), previous=previous)
+    if question_code in errors:
+        raise DomainError(_(errors[question_code]), field="value")
+    if clean.get(question_code) == previous.get(question_code):
+        raise DomainError(_("This is already the answer."), field="value")
+    before = {
+        "answer": previous.get(question_code),
+        "outcome": questionnaire.outcome.value if questionnaire.outcome else None,
+        "reasons": [r["code"] for r in questionnaire.reasons or []],
+    }
+    questionnaire.answers = {**{k: v for k, v in previous.items() if k not in own}, **clean}
+    _assess(
+        questionnaire,
+        questionnaire.patient,
+        questionnaire.consultation_date or clinic_today(),
+    )
+    audit.record(
+        actor=actor,
+        action="eligibility.answer_corrected",
+        entity=questionnaire,
+        before=before,
+        after={
+            "answer": clean.get(question_code),
+            "outcome": questionnaire.outcome.value if questionnaire.outcome else None,
+            "reasons": [r["code"] for r in questionnaire.reasons],
+        },
+        patient=questionnaire.patient,
+        note=f"{question_code}: {reason_text}",
+    )
+    db.session.flush()
+    return questionnaire

@@ -115,6 +115,7 @@ def consent_documents():
                     locale=form.locale.data,
                     title=form.title.data,
                     body=form.body.data,
+                    changes_meaning=form.changes_meaning.data,
                 )
             except DomainError as exc:
                 show_domain_error(form, exc)

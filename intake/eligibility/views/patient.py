@@ -276,6 +276,7 @@ def consent_sign(kind: str):
                     actor=current_user,
                     password=form.password.data,
                     ip_address=request.remote_addr,
+                    fingerprint=form.fingerprint.data or None,
                 )
             except DomainError as exc:
                 show_domain_error(form, exc)
@@ -287,6 +288,7 @@ def consent_sign(kind: str):
                 return redirect(url_for("eligibility.journey"))
     if document is not None:
         form.document_id.data = str(document.id)
+        form.fingerprint.data = services.text_fingerprint(document)
     form.password.data = ""
     return render_template(
         "eligibility/consent_sign.html",
@@ -296,6 +298,7 @@ def consent_sign(kind: str):
         form=form,
         kind_title=kind_title,
         meaning=services.consent_meaning(document, me().full_name) if document else "",
+        fingerprint=services.text_fingerprint(document) if document else "",
         now=utcnow(),
     )
 

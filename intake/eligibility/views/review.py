@@ -9,12 +9,13 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from intake.accounts.roles import Role
-from intake.core.access import role_required
+from intake.core.access import require, role_required
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
 from intake.core.web import show_domain_error
 from intake.eligibility import queries, services
 from intake.eligibility.forms import (
+    AnswerCorrectionForm,
     DecisionForm,
     PanelOrderForm,
     ReviewNotesForm,
@@ -115,6 +116,9 @@ def _render_review(record: Questionnaire, *, notes=None, order=None, decision=No
                 flagged[code] = reason["severity"]
     return render_template(
         "eligibility/review.html",
+        correct_url=lambda code: url_for(
+            "eligibility.correct_answer", questionnaire_id=record.id, question_code=code
+        ),
         record=record,
         patient=record.patient,
         **data,
@@ -262,3 +266,47 @@ def staff_withdraw(patient_id: int):
                 flash(_("The withdrawal is recorded; the patient's journey has stopped."), "info")
                 return redirect(url_for("eligibility.review", questionnaire_id=record.id))
     return _render_review(record, withdraw=form)
+
+
+@bp.route("/reviews/<int:questionnaire_id>/answers/<question_code>", methods=["GET", "POST"])
+@role_required(Role.DOCTOR)
+def correct_answer(questionnaire_id: int, question_code: str):
+    """Correct one answer with the patient; the rules run again."""
+    record = queries.questionnaire_with_patient(questionnaire_id)
+    require(record is not None and record.status != QuestionnaireStatus.DRAFT)
+    data = queries.question_set_data(
+        record.question_set,
+        queries.indications(active_only=False),
+        answered=record.answers.get("indication"),
+    )
+    question = next(
+        (q for page in data.pages for q in page.questions if q.code == question_code), None
+    )
+    require(question is not None)
+    form = AnswerCorrectionForm()
+    if request.method == "GET":
+        current = record.answers.get(question_code)
+        form.value.data = "" if current is None else str(current)
+    elif form.validate_on_submit():
+        try:
+            services.correct_answer(
+                record,
+                actor=current_user,
+                question_code=question_code,
+                value=form.value.data,
+                reason=form.reason.data,
+            )
+        except DomainError as exc:
+            show_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The answer is corrected and the rules ran again."), "success")
+            return redirect(url_for("eligibility.review", questionnaire_id=record.id))
+    return render_template(
+        "eligibility/answer_correct.html",
+        record=record,
+        question=question,
+        form=form,
+        lang=lang(),
+        current=show_answer(question, record.answers.get(question_code)),
+    )

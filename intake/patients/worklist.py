@@ -1,0 +1,92 @@
+"""The staff worklist: which lane each open course is in, pure.
+
+Lanes follow the journey (``intake.patients.journey``) but answer the staff's
+question, "what is waiting for us?". A course is in exactly one lane; the
+lanes are listed in the order the work happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from intake.core.text import N_
+from intake.patients import journey as pure_journey
+
+ANSWERING = "answering"
+REVIEW = "review"
+PANEL = "panel"
+PANEL_EXPIRING = "panel_expiring"
+CONSENT = "consent"
+READY = "ready"
+BOOKED = "booked"
+HALTED = "halted"
+
+LANES = (REVIEW, PANEL, PANEL_EXPIRING, CONSENT, READY, BOOKED, ANSWERING, HALTED)
+
+LANE_TITLES = {
+    ANSWERING: N_("Answering the questions"),
+    REVIEW: N_("Answers waiting for a doctor's review"),
+    PANEL: N_("Panel incomplete or waiting for a doctor's assessment"),
+    PANEL_EXPIRING: N_("Panel expires before the booked visit"),
+    CONSENT: N_("Consent to sign"),
+    READY: N_("Ready to book the collection"),
+    BOOKED: N_("Collection booked"),
+    HALTED: N_("Halted: consent withdrawn"),
+}
+
+#: Whose work each lane mostly is (the page shows these first for that role).
+FOR_DOCTOR = (REVIEW, PANEL)
+FOR_COORDINATOR = (PANEL_EXPIRING, CONSENT, READY, BOOKED, PANEL)
+
+
+@dataclass(frozen=True)
+class Placement:
+    lane: str
+    #: Gate codes that explain the lane (e.g. which panel tests are missing).
+    reasons: tuple[str, ...] = ()
+
+
+def place(journey: pure_journey.Journey, *, expiring_codes: Sequence[str] = ()) -> Placement | None:
+    """The lane of one course, or None when it needs nothing from the staff
+    (declined, completed, or past the collection)."""
+    facts = journey.facts
+    codes = tuple(facts.gate_codes)
+    current = journey.current
+    if current == pure_journey.HALTED:
+        return Placement(HALTED)
+    if current in (pure_journey.DECLINED, pure_journey.COMPLETED):
+        return None
+    if facts.collection_status in pure_journey.ACTIVE_VISIT:
+        if expiring_codes:
+            return Placement(PANEL_EXPIRING, tuple(expiring_codes))
+        return Placement(BOOKED)
+    if facts.collection_status == "completed":
+        return None
+    if current == pure_journey.ANSWER:
+        return Placement(ANSWERING)
+    if facts.questionnaire_status == "submitted":
+        return Placement(REVIEW)
+    panel = tuple(c for c in codes if c.startswith("panel_"))
+    if panel:
+        return Placement(PANEL, panel)
+    consent = tuple(c for c in codes if c.startswith(("consent_", "cross_border_")))
+    if consent:
+        return Placement(CONSENT, consent)
+    if facts.questionnaire_status == "approved" and not codes:
+        return Placement(READY)
+    return Placement(REVIEW)
+
+
+def expiring_before(
+    results: dict[str, date | None], visit_day: date, validity_days: int
+) -> tuple[str, ...]:
+    """Panel tests (code → test date) no longer valid on ``visit_day``."""
+    from datetime import timedelta
+
+    return tuple(
+        code
+        for code, tested in sorted(results.items())
+        if tested is None or tested + timedelta(days=validity_days) < visit_day
+    )

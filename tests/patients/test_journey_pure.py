@@ -1,0 +1,138 @@
+"""The journey of a course and the staff's worklist lanes: pure, table-driven."""
+
+from datetime import date
+
+import pytest
+
+from intake.patients import journey as j
+from intake.patients import worklist as w
+
+TODAY = date(2026, 12, 2)
+READY = dict(
+    questionnaire_status="approved",
+    consultation_date=date(2026, 11, 20),
+    treatment_consent_signed=True,
+    cross_border_consent_signed=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "current"),
+    [
+        ({}, j.ANSWER),
+        ({"questionnaire_status": "draft"}, j.ANSWER),
+        ({"questionnaire_status": "returned"}, j.ANSWER),
+        ({"questionnaire_status": "submitted"}, j.REVIEW),
+        ({"questionnaire_status": "submitted", "has_open_review": True}, j.CONSULTATION),
+        (
+            {
+                "questionnaire_status": "submitted",
+                "has_open_review": True,
+                "consultation_date": TODAY,  # the consultation is today: done
+                "gate_codes": ("review_not_approved", "panel_missing:HBsAg"),
+            },
+            j.PANEL,
+        ),
+        (
+            {
+                "questionnaire_status": "submitted",
+                "has_open_review": True,
+                "consultation_date": date(2026, 12, 3),  # tomorrow: still to come
+            },
+            j.CONSULTATION,
+        ),
+        (
+            {
+                "questionnaire_status": "submitted",
+                "has_open_review": True,
+                "consultation_date": TODAY,
+                "gate_codes": ("review_not_approved",),
+            },
+            j.APPROVAL,
+        ),
+        (
+            {**READY, "treatment_consent_signed": False, "gate_codes": ("consent_missing",)},
+            j.CONSENT,
+        ),
+        ({**READY, "cross_border_consent_signed": False}, j.CONSENT),
+        (READY, j.BOOK),
+        ({**READY, "collection_status": "booked"}, j.COLLECTION),
+        ({**READY, "collection_status": "arrived"}, j.COLLECTION),
+        ({**READY, "collection_status": "completed"}, j.CULTURE),
+        # A panel that expires after booking does not move the journey back.
+        (
+            {**READY, "collection_status": "booked", "gate_codes": ("panel_expired:RPR",)},
+            j.COLLECTION,
+        ),
+        ({**READY, "collection_status": "cancelled"}, j.BOOK),
+        ({"questionnaire_status": "declined"}, j.DECLINED),
+        ({**READY, "course_status": "declined"}, j.DECLINED),
+        ({**READY, "course_status": "halted"}, j.HALTED),
+        ({**READY, "gate_codes": ("consent_withdrawn",)}, j.HALTED),
+        ({**READY, "course_status": "completed"}, j.COMPLETED),
+    ],
+)
+def test_current_step(facts, current):
+    journey = j.journey(j.CourseFacts(**facts), today=TODAY)
+    assert journey.current == current
+    assert journey.title == j.STAGE_TITLES[current]
+
+
+def test_consent_signed_marks_its_step_done_and_booking_marks_book_done():
+    journey = j.journey(j.CourseFacts(**READY, collection_status="booked"), today=TODAY)
+    done = {step.code for step in journey.steps if step.is_done}
+    assert {j.ANSWER, j.REVIEW, j.CONSULTATION, j.PANEL, j.APPROVAL, j.CONSENT, j.BOOK} <= done
+    assert [s.code for s in journey.steps if s.is_current] == [j.COLLECTION]
+
+
+@pytest.mark.parametrize(
+    ("facts", "expiring", "lane"),
+    [
+        ({}, (), w.ANSWERING),
+        ({"questionnaire_status": "submitted"}, (), w.REVIEW),
+        ({"questionnaire_status": "submitted", "has_open_review": True}, (), w.REVIEW),
+        ({**READY, "gate_codes": ("panel_missing:HBsAg",)}, (), w.PANEL),
+        ({**READY, "gate_codes": ("panel_pending:RPR", "consent_missing")}, (), w.PANEL),
+        (
+            {**READY, "gate_codes": ("consent_missing",), "treatment_consent_signed": False},
+            (),
+            w.CONSENT,
+        ),
+        ({**READY, "gate_codes": ("consent_outdated",)}, (), w.CONSENT),
+        ({**READY, "gate_codes": ("cross_border_consent_missing",)}, (), w.CONSENT),
+        (READY, (), w.READY),
+        ({**READY, "collection_status": "booked"}, (), w.BOOKED),
+        ({**READY, "collection_status": "booked"}, ("RPR",), w.PANEL_EXPIRING),
+        ({**READY, "course_status": "halted"}, (), w.HALTED),
+    ],
+)
+def test_worklist_lane(facts, expiring, lane):
+    placement = w.place(j.journey(j.CourseFacts(**facts), today=TODAY), expiring_codes=expiring)
+    assert placement is not None and placement.lane == lane
+    if lane == w.PANEL_EXPIRING:
+        assert placement.reasons == expiring
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"questionnaire_status": "declined"},
+        {**READY, "collection_status": "completed"},
+        {**READY, "course_status": "completed"},
+    ],
+)
+def test_courses_that_wait_for_nothing_are_not_listed(facts):
+    assert w.place(j.journey(j.CourseFacts(**facts), today=TODAY)) is None
+
+
+@pytest.mark.parametrize(
+    ("tested", "expired"),
+    [
+        (date(2026, 9, 3), False),  # + 90 days = 2 Dec, the visit day: still valid
+        (date(2026, 9, 2), True),  # + 90 days = 1 Dec: expired on the visit day
+        (None, True),
+    ],
+)
+def test_a_panel_test_expiring_before_the_visit(tested, expired):
+    codes = w.expiring_before({"HBsAg": tested}, date(2026, 12, 2), 90)
+    assert codes == (("HBsAg",) if expired else ())
