@@ -168,6 +168,13 @@ def test_collection_for_a_patient_without_the_gate(client, clinic, desk, make_us
     assert "consent for the treatment has not been signed" in page
 
 
+def test_collection_gate_names_the_tests_in_the_staff_language(client, clinic, login_as, make_user):
+    login_as(Role.COORDINATOR, locale="zh_Hans")
+    patient = make_user(Role.PATIENT)
+    page = get(client, f"/desk/book?patient_id={patient.id}&visit_type=collection")
+    assert "乙肝表面抗原（HBsAg）" in page and "HBsAg 的检测结果" not in page
+
+
 def test_staff_only(client, clinic, login_as):
     login_as(Role.PATIENT)
     for url in ("/desk", "/desk/book", "/desk/visits/1"):

@@ -95,17 +95,9 @@ def _kind_or_404(kind: str) -> ConsentKind:
         abort(404)
 
 
-def _missing_texts(gate, items, *, prefix: str = "") -> list[str]:
+def _missing_texts(gate, *, prefix: str = "") -> list[str]:
     """The gate's missing items in the reader's language, tests named in full."""
-    names = {item.code: item.label(lang()) for item in items}
-    texts = []
-    for missing in gate.missing:
-        if missing.code.startswith(prefix):
-            params = {**missing.params}
-            if "item" in params:
-                params["item"] = names.get(params["item"], params["item"])
-            texts.append(_(missing.message) % params if params else _(missing.message))
-    return texts
+    return [m.text(_, lang=lang()) for m in gate.missing if m.code.startswith(prefix)]
 
 
 def _route_name(code: str | None) -> str:

@@ -118,7 +118,7 @@ def _render_review(record: Questionnaire, *, notes=None, order=None, decision=No
         patient=record.patient,
         **data,
         reasons=services.reason_texts(record.reasons),
-        missing=_missing_texts(data["gate"], data["panel_items"]),
+        missing=_missing_texts(data["gate"]),
         flagged=flagged,
         notes_form=notes,
         order_form=order,

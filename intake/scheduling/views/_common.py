@@ -173,10 +173,14 @@ def _gate_missing(patient: User, visit_type: VisitType) -> list[str] | None:
     """What the intake gate still lacks, or None when the visit needs no gate or it is open."""
     if not visit_type.requires_intake_gate:
         return None
-    from flask_babel import gettext
-
     from intake.eligibility.queries import collection_gate_for
 
     cal = queries.clinic_calendar()
     gate = collection_gate_for(patient, today=cal.today(utcnow()))
-    return None if gate.allowed else [item.text(gettext) for item in gate.missing]
+    return None if gate.allowed else _gate_texts(gate.missing)
+
+
+def _gate_texts(missing) -> list[str]:
+    """The gate's missing items in the reader's language, tests by their names."""
+    lang = str(get_locale())
+    return [item.text(_, lang=lang) for item in missing]

@@ -22,6 +22,7 @@ from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment, Ap
 from intake.scheduling.views import bp
 from intake.scheduling.views._common import (
     _gate_missing,
+    _gate_texts,
     _mode_choices,
     _picker,
     _show_error,
@@ -236,7 +237,7 @@ def desk_book():
                 db.session.rollback()
                 return render_template(
                     "scheduling/desk_book.html",
-                    missing=[item.text(_) for item in exc.missing],
+                    missing=_gate_texts(exc.missing),
                     **context,
                 )
             except DomainError as exc:
