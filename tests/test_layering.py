@@ -11,6 +11,7 @@ FORBIDDEN = ("flask", "flask_", "sqlalchemy", "werkzeug", "intake.extensions")
 # Modules that DESIGN.md marks pure (*), plus the small pure helpers they use.
 PURE = [
     "core/text.py",
+    "core/parsing.py",
     "core/time.py",
     "core/settings_schema.py",
     "accounts/roles.py",

@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -24,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from intake.core.forms import NoNul, SafeDateField
 from intake.core.text import N_
 
 WEEKDAY_LABELS = (
@@ -147,10 +147,8 @@ class VisitTypeForm(FlaskForm):
 
 
 class ClosureForm(FlaskForm):
-    first_date = DateField(_l("From (day)"), validators=[_required()], format="%Y-%m-%d")
-    last_date = DateField(
-        _l("To (day, for whole days)"), validators=[Optional()], format="%Y-%m-%d"
-    )
+    first_date = SafeDateField(_l("From (day)"), validators=[_required()])
+    last_date = SafeDateField(_l("To (day, for whole days)"), validators=[Optional()])
     from_time = TimeField(_l("From (time)"), validators=[Optional()], format="%H:%M")
     to_time = TimeField(_l("To (time)"), validators=[Optional()], format="%H:%M")
-    reason = StringField(_l("Reason"), validators=[_required(), Length(max=200)])
+    reason = StringField(_l("Reason"), validators=[_required(), NoNul(), Length(max=200)])

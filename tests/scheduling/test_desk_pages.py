@@ -77,6 +77,28 @@ def test_day_list_with_a_bad_day_shows_today(client, clinic, desk, day):
     assert "Day list" in get(client, f"/desk?day={day}")
 
 
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("1800-01-01", "Enter a date between the years 1900 and 2200."),
+        ("2999-01-01", "Enter a date between the years 1900 and 2200."),
+        ("0001-01-01", "Enter a date between the years 1900 and 2200."),
+        ("2026-02-30", "Enter the date as YYYY-MM-DD."),
+        ("2026-01-01\x00", "The value contains a character that is not allowed."),
+    ],
+)
+def test_day_list_says_why_a_day_is_refused(client, clinic, desk, day, message):
+    page = get(client, f"/desk?day={day}")
+    assert message in page
+    assert clinic.today.isoformat() in page  # and shows today instead
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "2200-12-31"])
+def test_day_list_at_the_edges_of_the_range(client, clinic, desk, day):
+    page = get(client, f"/desk?day={day}")
+    assert "No visits on this day." in page and "Enter a date" not in page
+
+
 def test_check_in_and_complete(client, clinic, desk, make_user):
     appointment = _today_visit(clinic, make_user(Role.PATIENT, full_name="Li Wei"), desk)
     page = get(client, "/desk")

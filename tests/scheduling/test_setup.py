@@ -332,7 +332,7 @@ def test_closures_whole_days_and_hours(client, clinic, boss, make_user):
         ),
         ({"first_date": "{day}", "from_time": "15:00", "reason": "x"}, "Give both times"),
         ({"first_date": "2020-01-01", "reason": "x"}, "already over"),
-        ({"first_date": "not a date", "reason": "x"}, "Not a valid date value."),
+        ({"first_date": "not a date", "reason": "x"}, "Enter the date as YYYY-MM-DD."),
         (
             {"first_date": "{day}", "from_time": "25:00", "to_time": "26:00", "reason": "x"},
             "Not a valid time value.",
@@ -349,6 +349,61 @@ def test_bad_closures(client, clinic, boss, form, message):
     body = post(client, "/scheduling/closures", values, status=200)
     assert message in body
     assert db.session.execute(select(Closure)).first() is None
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        (
+            {"first_date": "2999-01-01", "reason": "x"},
+            "first_date",
+            "Enter a date between the years 1900 and 2200.",
+        ),
+        (
+            {"first_date": "2100-01-01", "reason": "x"},
+            "first_date",
+            "A closure can be entered at most 5 years ahead.",
+        ),
+        (
+            {"first_date": "{day}", "last_date": "2100-01-01", "reason": "x"},
+            "last_date",
+            "A closure can be entered at most 5 years ahead.",
+        ),
+        (
+            {"first_date": "0001-01-01", "reason": "x"},
+            "first_date",
+            "Enter a date between the years 1900 and 2200.",
+        ),
+        (
+            {"first_date": "9999-12-31", "reason": "x"},
+            "first_date",
+            "Enter a date between the years 1900 and 2200.",
+        ),
+        (
+            {"first_date": "{day}", "last_date": "0001-01-01", "reason": "x"},
+            "last_date",
+            "Enter a date between the years 1900 and 2200.",
+        ),
+        (
+            {"first_date": "{day}", "reason": "Staff\x00training"},
+            "reason",
+            "The value contains a character that is not allowed.",
+        ),
+    ],
+)
+def test_closure_dates_far_out_of_range(client, clinic, boss, form, field, message):
+    day = clinic.day()
+    values = {key: value.format(day=day) for key, value in form.items()}
+    body = post(client, "/scheduling/closures", values, status=200)
+    assert f'<div id="{field}-error" class="invalid-feedback d-block">{message}</div>' in body
+    assert 'value="' + values["first_date"] + '"' in body  # what was typed is kept
+    assert db.session.execute(select(Closure)).first() is None
+
+
+def test_closure_up_to_five_years_ahead(client, clinic, boss):
+    day = clinic.today.replace(year=clinic.today.year + 5) - timedelta(days=2)
+    post(client, "/scheduling/closures", {"first_date": str(day), "reason": "Far"})
+    assert db.session.execute(select(Closure)).scalar_one().reason == "Far"
 
 
 def test_overlapping_closures_are_refused(clinic, manager):

@@ -10,11 +10,12 @@ from flask_login import current_user
 
 from intake.accounts.models import User
 from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.core import parsing
 from intake.core.access import require, role_required
 from intake.core.errors import DomainError
 from intake.core.text import N_
 from intake.core.types import utcnow
-from intake.core.web import safe_next
+from intake.core.web import query_int, safe_next
 from intake.extensions import db
 from intake.scheduling import queries, services
 from intake.scheduling.forms import BookForm, StaffCancelForm, StatusForm
@@ -27,7 +28,6 @@ from intake.scheduling.views._common import (
     _picker,
     _show_error,
     long_day_label,
-    parse_day,
     parse_start,
     time_label,
     zone_label,
@@ -70,10 +70,11 @@ def desk():
     now = utcnow()
     cal = queries.clinic_calendar()
     today = cal.today(now)
-    day = parse_day(request.args.get("day"))
-    if request.args.get("day") and day is None:
-        flash(_("Enter the day as YYYY-MM-DD."), "warning")
-    day = day or today
+    try:
+        day = parsing.parse_date(request.args.get("day")) or today
+    except parsing.ParseError as exc:
+        flash(exc.text(_), "warning")
+        day = today
     listing = queries.day_list(day, cal)
     return render_template(
         "scheduling/desk.html",
@@ -206,7 +207,7 @@ def desk_reschedule(appointment_id: int):
 @role_required(*CLINICAL_ROLES)
 def desk_book():
     search = request.args.get("q", "").strip()[:100]
-    patient_id = request.args.get("patient_id", type=int)
+    patient_id = query_int("patient_id")
     patient = db.session.get(User, patient_id) if patient_id else None
     if patient is not None and patient.role != Role.PATIENT:
         patient = None
