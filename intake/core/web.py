@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash
+from flask import flash, request
+from flask_babel import gettext
 
+from intake.core import parsing
 from intake.core.errors import DomainError
 from intake.extensions import db
 
@@ -29,3 +31,32 @@ def show_domain_error(form, exc: DomainError) -> None:
         field.errors = [*field.errors, exc.message]
     else:
         flash(exc.message, "danger")
+
+
+# Past this a page number only makes the database's OFFSET overflow.
+MAX_PAGE = 10**9
+
+
+def query_int(
+    name: str, *, minimum: int = 1, maximum: int = parsing.INT_MAX, default: int | None = None
+) -> int | None:
+    """A whole number from the query string (an id, a page): ``default`` when
+    blank or unreadable; an unreadable one is named in a message."""
+    try:
+        value = parsing.parse_int(request.args.get(name), minimum=minimum, maximum=maximum)
+    except parsing.ParseError as exc:
+        flash(exc.text(gettext), "warning")
+        return default
+    return default if value is None else value
+
+
+def query_text(name: str, *, max_length: int = 64) -> str | None:
+    """A short text from the query string, trimmed; None when blank or when
+    it holds a character no database stores (named in a message)."""
+    text = request.args.get(name, "").strip()[:max_length]
+    try:
+        parsing.check_text(text)
+    except parsing.ParseError as exc:
+        flash(exc.text(gettext), "warning")
+        return None
+    return text or None

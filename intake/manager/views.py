@@ -10,6 +10,7 @@ from intake.accounts.roles import Role
 from intake.core import settings
 from intake.core.access import role_required
 from intake.core.settings_schema import DEFINITIONS, GROUPS
+from intake.core.web import MAX_PAGE, query_int, query_text
 from intake.extensions import db
 from intake.manager import queries
 
@@ -51,15 +52,14 @@ def settings_page():
 @bp.get("/audit")
 @role_required(Role.MANAGER, Role.ADMIN)
 def audit_log():
-    args = request.args
     filters = {
-        "patient_id": args.get("patient_id", type=int),
-        "actor_id": args.get("actor_id", type=int),
-        "entity_type": args.get("entity_type", "").strip()[:64] or None,
-        "entity_id": args.get("entity_id", "").strip()[:64] or None,
-        "action": args.get("action", "").strip()[:64] or None,
+        "patient_id": query_int("patient_id"),
+        "actor_id": query_int("actor_id"),
+        "entity_type": query_text("entity_type"),
+        "entity_id": query_text("entity_id"),
+        "action": query_text("action"),
     }
-    page = queries.audit_page(**filters, page=args.get("page", 1, type=int))
+    page = queries.audit_page(**filters, page=query_int("page", maximum=MAX_PAGE, default=1))
     people = queries.people_named(
         [e.actor_id for e in page.items] + [e.patient_id for e in page.items]
     )

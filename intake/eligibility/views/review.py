@@ -12,7 +12,7 @@ from intake.accounts.roles import Role
 from intake.core.access import role_required
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
-from intake.core.web import show_domain_error
+from intake.core.web import MAX_PAGE, query_int, show_domain_error
 from intake.eligibility import queries, services
 from intake.eligibility.forms import (
     DecisionForm,
@@ -49,7 +49,7 @@ from intake.extensions import db, limiter
 @bp.get("/reviews")
 @role_required(*STAFF_VIEWERS)
 def review_queue():
-    page = queries.review_queue(request.args.get("page", 1, type=int))
+    page = queries.review_queue(query_int("page", maximum=MAX_PAGE, default=1))
     extras = queries.queue_extras([q.patient_id for q in page.items], [q.id for q in page.items])
     return render_template(
         "eligibility/review_queue.html",
