@@ -8,7 +8,7 @@ from flask import flash, request
 from flask_babel import gettext
 
 from intake.core import parsing
-from intake.core.errors import DomainError
+from intake.core.errors import DomainError, FormErrors
 from intake.extensions import db
 
 
@@ -22,15 +22,33 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def show_domain_error(form, exc: DomainError) -> None:
-    """Undo the failed change and show the message beside its field (or, for a
-    message about the whole form, at the top of the page)."""
+def show_domain_error(form, exc: DomainError, *, skip_fields_with_errors: bool = False) -> None:
+    """Undo the failed change and show each message beside its field (or, for a
+    message about the whole form, at the top of the page). ``FormErrors``
+    shows all of its messages. With ``skip_fields_with_errors``, a field that
+    already has the form's own message keeps just that one."""
     db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, "danger")
+    for error in exc.errors if isinstance(exc, FormErrors) else [exc]:
+        field = getattr(form, error.field, None) if error.field else None
+        if field is not None and hasattr(field, "errors"):
+            if skip_fields_with_errors and field.errors:
+                continue
+            if error.message not in field.errors:
+                field.errors = [*field.errors, error.message]
+        else:
+            flash(error.message, "danger")
+
+
+def check_too(form, check) -> None:
+    """After ``form`` failed its own (shape) validation, run the service's
+    ``check()`` as well, so its messages (a wrong password, a rule) show in
+    the same answer. Skipped when the CSRF token failed."""
+    if "csrf_token" in form.errors:
+        return
+    try:
+        check()
+    except DomainError as exc:
+        show_domain_error(form, exc, skip_fields_with_errors=True)
 
 
 # Past this a page number only makes the database's OFFSET overflow.

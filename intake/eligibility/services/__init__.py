@@ -32,6 +32,7 @@ from intake.eligibility.services.reference import (
     update_indication,
 )
 from intake.eligibility.services.review import (
+    check_decision,
     decide_review,
     open_review,
     outcome_label,
@@ -45,6 +46,7 @@ __all__ = [
     "SUMMARY_PAGE",
     "TEXT_LIMIT",
     "AnswersInvalid",
+    "check_decision",
     "clinic_today",
     "consent_meaning",
     "create_indication",

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core import audit, settings
-from intake.core.errors import DomainError
+from intake.core.errors import DomainError, Problems
 from intake.core.types import utcnow
 from intake.eligibility import queries
 from intake.eligibility.models import Decision, Outcome, Questionnaire, QuestionnaireStatus, Review
@@ -39,8 +39,12 @@ def _require_submitted(questionnaire: Questionnaire) -> None:
         raise DomainError(_("This questionnaire is not waiting for a review any more."))
 
 
+def _pending_review(questionnaire: Questionnaire) -> Review | None:
+    return next((r for r in queries.latest_reviews(questionnaire.id) if r.decision is None), None)
+
+
 def open_review(questionnaire: Questionnaire, *, actor: User) -> Review:
-    review = next((r for r in queries.latest_reviews(questionnaire.id) if r.decision is None), None)
+    review = _pending_review(questionnaire)
     if review is None:
         review = Review(
             questionnaire=questionnaire, patient_id=questionnaire.patient_id, doctor_id=actor.id
@@ -155,6 +159,56 @@ def review_meaning(
     )
 
 
+def _is_override(questionnaire: Questionnaire, decision: Decision | None) -> bool:
+    return decision == Decision.APPROVED and questionnaire.outcome in (
+        Outcome.INELIGIBLE,
+        Outcome.NEEDS_REVIEW,
+    )
+
+
+def check_decision(
+    questionnaire: Questionnaire,
+    *,
+    actor: User,
+    decision: Decision | str | None,
+    reason: str | None,
+    password: str | None,
+    override_reason: str | None = None,
+) -> None:
+    """Every problem with this signed decision at once (``FormErrors`` for
+    several), writing nothing: the decision, the reason, the override's
+    reason, the indication and route, and the doctor's password."""
+    _require_doctor(actor)
+    _require_submitted(questionnaire)
+    problems = Problems()
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        problems.add(_("Choose a decision."), field="decision")
+        decision = None
+    problems.check(_clean_text, reason, field="reason", required=True)
+    override_text = problems.check(
+        _clean_text, override_reason, field="override_reason", required=False
+    )
+    if _is_override(questionnaire, decision) and not override_text:
+        problems.add(
+            _(
+                "The rules found this patient %(outcome)s. To approve anyway, write why.",
+                outcome=outcome_label(questionnaire.outcome),
+            ),
+            field="override_reason",
+        )
+    pending = _pending_review(questionnaire)
+    indication = _indication(pending.indication_code) if pending else None
+    if decision == Decision.APPROVED and (indication is None or not pending.planned_route):
+        problems.add(
+            _("Record the indication and the planned route in the notes before approving."),
+            field="decision",
+        )
+    problems.check(_check_password, actor, password)
+    problems.raise_if_any()
+
+
 def decide_review(
     questionnaire: Questionnaire,
     *,
@@ -166,36 +220,23 @@ def decide_review(
 ) -> Review:
     """Approve, decline or ask for more information, signed with the doctor's
     password. Approving against the rules' ``ineligible`` or ``needs_review``
-    is an override and needs a written reason."""
-    _require_doctor(actor)
-    _require_submitted(questionnaire)
-    try:
-        decision = Decision(decision)
-    except ValueError:
-        raise DomainError(_("Choose a decision."), field="decision") from None
+    is an override and needs a written reason. Every problem is reported at
+    once (``check_decision``)."""
+    check_decision(
+        questionnaire,
+        actor=actor,
+        decision=decision,
+        reason=reason,
+        password=password,
+        override_reason=override_reason,
+    )
+    decision = Decision(decision)
     reason_text = _clean_text(reason, field="reason", required=True)
     review = open_review(questionnaire, actor=actor)
     patient = questionnaire.patient
-    is_override = decision == Decision.APPROVED and questionnaire.outcome in (
-        Outcome.INELIGIBLE,
-        Outcome.NEEDS_REVIEW,
-    )
+    is_override = _is_override(questionnaire, decision)
     override_text = _clean_text(override_reason, field="override_reason", required=False)
-    if is_override and not override_text:
-        raise DomainError(
-            _(
-                "The rules found this patient %(outcome)s. To approve anyway, write why.",
-                outcome=outcome_label(questionnaire.outcome),
-            ),
-            field="override_reason",
-        )
     indication = _indication(review.indication_code)
-    if decision == Decision.APPROVED and (indication is None or not review.planned_route):
-        raise DomainError(
-            _("Record the indication and the planned route in the notes before approving."),
-            field="decision",
-        )
-    _check_password(actor, password)
     lang = actor.locale
     before = audit.snapshot(review, Review.AUDITED) if review.id else {}
     review.decision = decision

@@ -12,7 +12,7 @@ from intake.accounts.roles import Role
 from intake.core.access import role_required
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
-from intake.core.web import MAX_PAGE, query_int, show_domain_error
+from intake.core.web import MAX_PAGE, check_too, query_int, show_domain_error
 from intake.eligibility import queries, services
 from intake.eligibility.forms import (
     DecisionForm,
@@ -227,6 +227,18 @@ def review_decide(questionnaire_id: int):
             db.session.commit()
             flash(_("Your decision is signed and the patient has been told."), "success")
             return redirect(url_for("eligibility.review_queue"))
+    else:
+        check_too(
+            form,
+            lambda: services.check_decision(
+                record,
+                actor=current_user,
+                decision=form.decision.data,
+                reason=form.reason.data,
+                password=form.password.data,
+                override_reason=form.override_reason.data,
+            ),
+        )
     return _render_review(record, decision=form)
 
 
