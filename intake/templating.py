@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -43,12 +43,16 @@ def html_lang() -> str:
 
 
 def fmt_datetime(value: datetime | None) -> str:
-    """Date and time in the clinic's zone, with the zone named."""
+    """Date and time (hours and minutes, no seconds) in the clinic's zone,
+    joined the way the reader's language joins them, with the zone named."""
     if value is None:
         return ""
     zone = current_app.config["CLINIC_TIMEZONE"]
     local = value.astimezone(clinic_tz())
-    return f"{format_datetime(value, 'medium')} ({local.tzname()}, {zone})"
+    joined = str(get_locale().datetime_formats["medium"]).format(
+        format_time(value, "short"), format_date(value, "medium")
+    )
+    return f"{joined} ({local.tzname()}, {zone})"
 
 
 def fmt_date(value: date | None) -> str:
