@@ -12,6 +12,7 @@ from flask_login import current_user
 from intake.accounts.roles import ROLE_LABELS, Role
 from intake.accounts.services import two_factor_required
 from intake.core import settings
+from intake.core.audit_labels import action_label, entity_label
 from intake.core.clinic import clinic_tz
 from intake.core.text import N_
 
@@ -100,6 +101,8 @@ def navigation() -> list[tuple[str, str]]:
 def register(app) -> None:
     app.jinja_env.filters["clinic_datetime"] = fmt_datetime
     app.jinja_env.filters["clinic_date"] = fmt_date
+    app.jinja_env.filters["audit_action"] = lambda code: _(action_label(code))
+    app.jinja_env.filters["audit_entity"] = lambda table: _(entity_label(table))
 
     @app.context_processor
     def _globals():

@@ -72,9 +72,7 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef(
         "panel_validity_days", "panel", INT, "90", N_("Panel result valid for (days)"), 1, 730
     ),
-    SettingDef(
-        "open_weekdays", "calendar", WEEKDAYS, "0,1,2,3,4,5", N_("Open weekdays (0 = Monday)")
-    ),
+    SettingDef("open_weekdays", "calendar", WEEKDAYS, "0,1,2,3,4,5", N_("Open weekdays")),
     SettingDef("open_time", "calendar", TIME, "09:00", N_("Opening time")),
     SettingDef("close_time", "calendar", TIME, "18:00", N_("Closing time")),
     SettingDef("break_start", "calendar", TIME, "12:00", N_("Lunch break starts")),
@@ -218,6 +216,8 @@ def parse(definition: SettingDef, raw: str):
         return time(int(match.group(1)), int(match.group(2)))
     if kind in (INT_LIST, WEEKDAYS):
         parts = [p.strip() for p in text.split(",") if p.strip()]
+        if kind == WEEKDAYS and not parts:
+            raise SettingValueError(N_("Choose at least one weekday."))
         if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
             raise SettingValueError(N_("Enter whole numbers separated by commas."))
         values = sorted({int(p) for p in parts})

@@ -196,3 +196,28 @@ def test_cross_check_table(changes, keys):
         k: time.fromisoformat(v) if isinstance(v, str) else v for k, v in changes.items()
     }
     assert {key for key, _message, _n in cross_check(values)} == keys
+
+
+def test_open_weekdays_are_ticked_by_name(client, login_as):
+    login_as(Role.MANAGER)
+    with client.get("/manager/settings") as r:
+        body = r.get_data(as_text=True)
+    assert "0 = Monday" not in body
+    assert 'name="open_weekdays" value="0" checked' in body
+    assert 'name="open_weekdays" value="6" >' in body  # Sunday closed by default
+    assert "Default: Monday, Tuesday, Wednesday, Thursday, Friday, Saturday" in body
+    form = settings.raw_values() | {"open_weekdays": ["0", "2", "4"]}
+    with client.post("/manager/settings", data=form) as r:
+        assert r.status_code == 302
+    assert db.session.get(Setting, "open_weekdays").value == "0,2,4"
+
+
+@pytest.mark.parametrize("ticked", [[], [""]])
+def test_no_open_weekday_is_refused_beside_the_field(client, login_as, ticked):
+    login_as(Role.MANAGER)
+    form = settings.raw_values() | {"open_weekdays": ticked}
+    with client.post("/manager/settings", data=form) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'id="e-open_weekdays">Choose at least one weekday.</div>' in body
+    assert db.session.execute(select(Setting)).first() is None

@@ -274,6 +274,9 @@ def test_the_review_page_shows_every_answer_and_every_rule(client, login_as, mak
     assert r.status_code == 200
     for code in ("anticoagulant_use", "severe_anaemia", "uncontrolled_hypertension"):
         assert f'data-rule="{code}"' in body
+        assert f'<code class="small">{code}</code>' not in body  # staff read words
+    for title in ("Takes blood thinners", "Severe anaemia", "Uncontrolled high blood pressure"):
+        assert f"<strong>{title}</strong>" in body
     assert "Doctor review" in body
     assert "Apixaban 5 mg twice a day." in body
     assert "Both knees hurt on stairs" in body

@@ -89,7 +89,7 @@ def test_capacity_kept_in_a_clinic_setting(client, clinic, boss):
         ({"capacity": "-1"}, "Number must be between 0 and 10000."),
         ({"capacity": "lots"}, "Not a valid integer value."),
         ({"name_en": ""}, "This field is required."),
-        ({"working_weekdays": ["9"]}, "'9' is not a valid choice"),
+        ({"working_weekdays": ["9"]}, "Choose weekdays from the list."),
     ],
 )
 def test_bad_resource_input(client, clinic, boss, changes, message):
@@ -421,3 +421,60 @@ def test_overlapping_closures_are_refused(clinic, manager):
             end_at=clinic.at(day, "13:00"),
             reason="Two",
         )
+
+
+def _staff_member(clinic):
+    return (
+        db.session.execute(
+            select(Resource).where(
+                Resource.kind == ResourceKind.STAFF, Resource.pool_id.is_not(None)
+            )
+        )
+        .scalars()
+        .first()
+    )
+
+
+def test_working_days_are_ticked_by_name(client, clinic, boss):
+    member = _staff_member(clinic)
+    page = get(client, f"/scheduling/resources/{member.id}")
+    for name in ("Monday", "Tuesday", "Wednesday", "Sunday"):
+        assert name in page
+    assert 'type="checkbox" value="0"' in page and "0 = Monday" not in page
+    post(
+        client,
+        f"/scheduling/resources/{member.id}",
+        _resource_form(member, working_weekdays=["0", "2"]),
+    )
+    assert member.working_weekdays == "0,2"
+    assert "Mon, Wed" in get(client, "/scheduling/resources")
+
+
+@pytest.mark.parametrize(
+    ("ticked", "stored"),
+    [("", None), ([""], None), ([], None), (["", "3"], "3"), (["1", "1"], "1")],
+)
+def test_blank_working_days_never_500(client, clinic, boss, ticked, stored):
+    member = _staff_member(clinic)
+    post(
+        client,
+        f"/scheduling/resources/{member.id}",
+        _resource_form(member, working_weekdays=ticked),
+    )
+    db.session.refresh(member)
+    assert member.working_weekdays == stored  # none ticked: every open day
+
+
+@pytest.mark.parametrize("ticked", [["x"], ["7"], ["-1"], ["1\x00"]])
+def test_odd_working_days_get_a_message(client, clinic, boss, ticked):
+    member = _staff_member(clinic)
+    before = member.working_weekdays
+    body = post(
+        client,
+        f"/scheduling/resources/{member.id}",
+        _resource_form(member, working_weekdays=ticked),
+        status=200,
+    )
+    assert "Choose weekdays from the list." in body
+    db.session.refresh(member)
+    assert member.working_weekdays == before
