@@ -14,9 +14,8 @@ from intake.accounts.services import two_factor_required
 from intake.core import settings
 from intake.core.audit_labels import action_label, entity_label
 from intake.core.clinic import clinic_tz
+from intake.core.languages import LANGUAGE_NAMES
 from intake.core.text import N_
-
-LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "ja": "日本語"}
 
 
 def select_locale() -> str:

@@ -9,14 +9,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from intake.accounts.roles import ROLE_LABELS, STAFF_ROLES
+from intake.core.languages import LANGUAGE_NAMES, PATIENT_ORDER
 
 
 def language_choices():
-    return [
-        SelectChoice("zh_Hans", "简体中文"),
-        SelectChoice("ja", "日本語"),
-        SelectChoice("en", "English"),
-    ]
+    return [SelectChoice(code, LANGUAGE_NAMES[code]) for code in PATIENT_ORDER]
 
 
 def staff_role_choices():

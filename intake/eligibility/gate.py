@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from intake.core.languages import texts as _t
 from intake.core.text import N_
 
 REVIEW_APPROVED = "approved"
@@ -25,10 +26,6 @@ Texts = Mapping[str, str]
 class PanelItem:
     code: str
     names: Texts
-
-
-def _t(en: str, zh_hans: str, ja: str) -> dict[str, str]:
-    return {"en": en, "zh_Hans": zh_hans, "ja": ja}
 
 
 DEFAULT_PANEL_ITEMS: tuple[PanelItem, ...] = (

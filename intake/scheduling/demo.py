@@ -13,6 +13,7 @@ from intake.accounts import services as accounts
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core.errors import DomainError
+from intake.core.languages import texts as _t
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.scheduling import queries, services
@@ -28,11 +29,6 @@ from intake.scheduling.models import (
     VisitTypeSegment,
     format_weekdays,
 )
-
-
-def _t(en: str, zh_hans: str, ja: str) -> dict[str, str]:
-    return {"en": en, "zh_Hans": zh_hans, "ja": ja}
-
 
 WEEKDAYS = (0, 1, 2, 3, 4, 5)
 

@@ -14,13 +14,13 @@ from intake.accounts.models import User
 from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core.access import can_view_patient, require
 from intake.core.errors import NotAllowed
+from intake.core.languages import supported
 from intake.core.types import utcnow
 from intake.eligibility import queries, services
 from intake.eligibility.models import ConsentKind
 from intake.eligibility.question_bank import (
     CHOICE,
     DATE,
-    LANGUAGES,
     NUMBER,
     TEXT,
     UNIT_YEAR,
@@ -42,8 +42,7 @@ PANEL_EDITORS = (Role.COORDINATOR, Role.DOCTOR)
 
 
 def lang() -> str:
-    code = str(get_locale())
-    return code if code in LANGUAGES else "en"
+    return supported(str(get_locale()))
 
 
 def kind_title(kind: ConsentKind) -> str:
