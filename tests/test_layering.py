@@ -106,3 +106,74 @@ def test_the_clock_check_sees_a_fallback(tmp_path):
 def test_the_pure_list_is_not_empty():
     assert sum((ROOT / p).exists() for p in PURE) >= 5
 
+
+def import_graph() -> dict[str, set[str]]:
+    """Every intake module and the intake modules it imports, anywhere in the
+    file (a function-level import hides a circle, it does not remove it)."""
+
+    def name_of(path: Path) -> str:
+        parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    modules = {name_of(p): p for p in ROOT.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("intake"):
+                for alias in node.names:
+                    full = f"{node.module}.{alias.name}"
+                    deps.add(full if full in modules else node.module)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.startswith("intake"))
+        graph[name] = {d for d in deps if d in modules and d != name}
+    return graph
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Groups of modules that import each other (strongly connected, > 1)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for dep in graph[node]:
+            if dep not in index:
+                visit(dep)
+                low[node] = min(low[node], low[dep])
+            elif dep in stack:
+                low[node] = min(low[node], index[dep])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                circles.append(group)
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return circles
+
+
+def _blueprint_package(group: set[str]) -> bool:
+    """A views package whose __init__ defines ``bp`` and then imports its
+    modules so their routes register: the one accepted circle."""
+    package = min(group, key=len)
+    return package.endswith(".views") and all(m.startswith(package) for m in group)
+
+
+def test_no_import_circles():
+    circles = [g for g in import_circles(import_graph()) if not _blueprint_package(g)]
+    assert not circles, circles
+
+
+def test_the_circle_check_finds_a_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_circles(graph) == [{"a", "b", "c"}]
