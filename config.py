@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from intake.core.languages import LANGUAGES
+
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
 
 
@@ -18,7 +20,7 @@ class Config:
     CLINIC_PHONE = os.environ.get("CLINIC_PHONE")
     CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS")
 
-    LANGUAGES = ("en", "zh_Hans", "ja")
+    LANGUAGES = LANGUAGES
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 

@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None, config_object: str | None = None
     if test_config:
         app.config.from_mapping(test_config)
     _finish_config(app)
+    _bounded_int_urls(app)
 
     from intake import errors, templating
     from intake.core import security, sqlite
@@ -50,6 +51,21 @@ def create_app(test_config: dict | None = None, config_object: str | None = None
         with app.app_context():
             sqlite.configure(db.engine)
     return app
+
+
+def _bounded_int_urls(app: Flask) -> None:
+    """``<int:…>`` in a URL accepts only ids a database integer can hold;
+    a longer number answers 404 instead of overflowing the query."""
+    from werkzeug.routing import IntegerConverter
+
+    from intake.core.parsing import INT_MAX
+
+    class BoundedIntegerConverter(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", INT_MAX)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
 
 
 def _config_name() -> str:

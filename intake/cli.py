@@ -7,6 +7,7 @@ from flask import current_app
 
 from intake.accounts.roles import STAFF_ROLES, Role
 from intake.core.errors import DomainError
+from intake.core.languages import LANGUAGES
 from intake.extensions import db
 
 
@@ -16,7 +17,7 @@ def register(app) -> None:
     @click.option("--name", "full_name", required=True)
     @click.option("--role", type=click.Choice([r.value for r in STAFF_ROLES]), required=True)
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-    @click.option("--locale", default="en", type=click.Choice(["en", "zh_Hans", "ja"]))
+    @click.option("--locale", default="en", type=click.Choice(LANGUAGES))
     def create_user(email, full_name, role, password, locale):
         """Create a staff account; they must change the password at first login."""
         from intake.accounts.services import create_staff

@@ -1,77 +1,18 @@
-"""``flask seed-demo``: a living demo clinic, safe to run again and again."""
+"""``flask seed-demo``: a living demo clinic, safe to run again and again.
+
+Each domain seeds its own part (``<domain>/demo.py``); the demo accounts are
+in ``intake.accounts.demo``, which the others import (no import circle)."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from intake.accounts import services as accounts
-from intake.accounts.roles import Role
+from intake.accounts.demo import PATIENT_PASSWORD, seed_accounts
 from intake.core import settings
 from intake.core.models import Setting
-from intake.core.types import utcnow
 from intake.eligibility.demo import seed_eligibility
 from intake.extensions import db
 from intake.scheduling.demo import seed_scheduling
 
-# Demo passwords are published in the README; never use them for real data.
-DEMO_STAFF = (
-    (
-        "coordinator@demo.clinic",
-        "Chen Mei (coordinator)",
-        Role.COORDINATOR,
-        "Sakura-Coord-26",
-        "zh_Hans",
-    ),
-    ("doctor@demo.clinic", "Dr. Sato Hiroshi", Role.DOCTOR, "Sakura-Dr-26", "ja"),
-    ("lab@demo.clinic", "Tanaka Yui (CPC)", Role.LAB, "Sakura-Cpc-26", "ja"),
-    ("manager@demo.clinic", "Suzuki Ken (manager)", Role.MANAGER, "Sakura-Mgr-26", "en"),
-    ("admin@demo.clinic", "IT Admin", Role.ADMIN, "Sakura-It-26", "en"),
-)
-NEW_STAFF = (
-    "nurse.new@demo.clinic",
-    "Ito Aya (new nurse)",
-    Role.COORDINATOR,
-    "Welcome-Change-1",
-    "ja",
-)
-
-DEMO_PATIENTS = (
-    ("patient@demo.clinic", "王丽", date(1968, 5, 12), "+86 138 0013 8000", "zh_Hans"),
-    ("li.wei@demo.clinic", "李伟", date(1959, 11, 3), "+86 139 1234 5678", "zh_Hans"),
-    ("yamada@demo.clinic", "山田 花子", date(1975, 2, 28), "+81 90 1234 5678", "ja"),
-    ("smith@demo.clinic", "Anna Smith", date(1981, 7, 19), "+44 7700 900123", "en"),
-)
-PATIENT_PASSWORD = "Sakura-Demo-26"  # noqa: S105 - published demo password
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """(family, given) of a demo name: "山田 花子" and "王丽" family first,
-    "Anna Smith" given name first."""
-    parts = name.split()
-    if len(parts) == 2:
-        return (parts[1], parts[0]) if name.isascii() else (parts[0], parts[1])
-    return name[:1], name[1:]
-
-
-def register_demo_patients(rows) -> list[str]:
-    """Register each (email, name, born, phone, locale) not yet present, with
-    the address already confirmed (demo accounts open straight away)."""
-    lines = []
-    for email, name, born, phone, locale in rows:
-        if accounts.find_by_email(email) is None:
-            family, given = split_name(name)
-            user = accounts.register_patient(
-                email=email,
-                password=PATIENT_PASSWORD,
-                family_name=family,
-                given_name=given,
-                date_of_birth=born,
-                phone=phone,
-                locale=locale,
-            )
-            user.email_verified_at = utcnow()
-            lines.append(f"{'patient':<12} {email:<28} {PATIENT_PASSWORD}")
-    return lines
+__all__ = ["PATIENT_PASSWORD", "seed"]
 
 
 def seed() -> list[str]:
@@ -83,20 +24,7 @@ def seed() -> list[str]:
         # Only on the first seed: a manager who switches it on keeps it on.
         db.session.get(Setting, "staff_two_factor_required").value = "0"
         lines.append("settings: two-step login for staff is OFF in the demo (Settings > Security)")
-    for email, name, role, password, locale in DEMO_STAFF:
-        if accounts.find_by_email(email) is None:
-            user = accounts.create_staff(
-                actor=None, email=email, full_name=name, role=role, password=password, locale=locale
-            )
-            user.is_password_temporary = False  # demo accounts open straight away
-            lines.append(f"{role.value:<12} {email:<28} {password}")
-    email, name, role, password, locale = NEW_STAFF
-    if accounts.find_by_email(email) is None:
-        accounts.create_staff(
-            actor=None, email=email, full_name=name, role=role, password=password, locale=locale
-        )
-        lines.append(f"{role.value:<12} {email:<28} {password}  (must change it at first login)")
-    lines.extend(register_demo_patients(DEMO_PATIENTS))
+    lines.extend(seed_accounts())
     lines.extend(seed_eligibility())
     lines.extend(seed_scheduling(password=PATIENT_PASSWORD))
     db.session.commit()

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_time, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from intake.accounts.roles import ROLE_LABELS, Role
 from intake.accounts.services import two_factor_required
 from intake.core import settings
+from intake.core.audit_labels import action_label, entity_label
 from intake.core.clinic import clinic_tz
+from intake.core.languages import LANGUAGE_NAMES
 from intake.core.text import N_
-
-LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "ja": "日本語"}
 
 
 def select_locale() -> str:
@@ -43,12 +43,16 @@ def html_lang() -> str:
 
 
 def fmt_datetime(value: datetime | None) -> str:
-    """Date and time in the clinic's zone, with the zone named."""
+    """Date and time (hours and minutes, no seconds) in the clinic's zone,
+    joined the way the reader's language joins them, with the zone named."""
     if value is None:
         return ""
     zone = current_app.config["CLINIC_TIMEZONE"]
     local = value.astimezone(clinic_tz())
-    return f"{format_datetime(value, 'medium')} ({local.tzname()}, {zone})"
+    joined = str(get_locale().datetime_formats["medium"]).format(
+        format_time(value, "short"), format_date(value, "medium")
+    )
+    return f"{joined} ({local.tzname()}, {zone})"
 
 
 def fmt_date(value: date | None) -> str:
@@ -99,6 +103,8 @@ def navigation() -> list[tuple[str, str]]:
 def register(app) -> None:
     app.jinja_env.filters["clinic_datetime"] = fmt_datetime
     app.jinja_env.filters["clinic_date"] = fmt_date
+    app.jinja_env.filters["audit_action"] = lambda code: _(action_label(code))
+    app.jinja_env.filters["audit_entity"] = lambda table: _(entity_label(table))
 
     @app.context_processor
     def _globals():

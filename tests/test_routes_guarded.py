@@ -3,6 +3,7 @@ a patient reaches no staff page. Walks the whole URL map, so a new route
 without a check fails here."""
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from intake.accounts.roles import Role
 
@@ -41,7 +42,7 @@ def _urls(app):
         if rule.endpoint in PUBLIC:
             continue
         values = {
-            arg: 1 if type(rule._converters[arg]).__name__ == "IntegerConverter" else "x"
+            arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
             for arg in rule.arguments
         }
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):

@@ -18,7 +18,7 @@ from intake.accounts.models import PasswordResetToken, User
 from intake.accounts.passwords import password_problems
 from intake.accounts.roles import STAFF_ROLES, Role
 from intake.core import audit, settings
-from intake.core.errors import DomainError, NotAllowed
+from intake.core.errors import DomainError, NotAllowed, Problems
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.services import notify
@@ -195,12 +195,20 @@ def record_login(user: User) -> None:
     audit.record(actor=user, action="accounts.login", entity=user, patient=_patient_of(user))
 
 
+def check_password_change(user: User, *, current: str | None, new: str | None) -> None:
+    """Every problem with this password change at once, writing nothing."""
+    problems = Problems()
+    if not current or not user.check_password(current):
+        problems.add(_("Your current password is not correct."), field="current_password")
+    if current and current == new:
+        problems.add(_("Choose a password different from the current one."), field="password")
+    else:
+        problems.check(check_new_password, new or "", email=user.email, name=user.full_name)
+    problems.raise_if_any()
+
+
 def change_password(user: User, *, current: str, new: str) -> None:
-    if not user.check_password(current):
-        raise DomainError(_("Your current password is not correct."), field="current_password")
-    if current == new:
-        raise DomainError(_("Choose a password different from the current one."), field="password")
-    check_new_password(new, email=user.email, name=user.full_name)
+    check_password_change(user, current=current, new=new)
     before = _snapshot(user)
     user.set_password(new)
     user.is_password_temporary = False

@@ -33,7 +33,7 @@ from intake.accounts.models import User
 from intake.accounts.roles import HOME_ENDPOINT, STAFF_ROLES, Role
 from intake.core.access import role_required
 from intake.core.errors import DomainError
-from intake.core.web import safe_next, show_domain_error
+from intake.core.web import check_too, safe_next, show_domain_error
 from intake.errors import error_page
 from intake.extensions import db, limiter, login_manager
 
@@ -245,7 +245,8 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    if services.valid_reset_token(token) is None:
+    row = services.valid_reset_token(token)
+    if row is None:
         return error_page(
             410, _("This reset link has expired or was already used. Ask for a new one.")
         )
@@ -262,6 +263,14 @@ def reset_password(token: str):
             db.session.commit()
             flash(_("Your password was changed. Please log in."), "success")
             return redirect(url_for("accounts.login"))
+    elif form.is_submitted():
+        user = row.user
+        check_too(
+            form,
+            lambda: services.check_new_password(
+                form.password.data or "", email=user.email, name=user.full_name
+            ),
+        )
     return render_template("accounts/reset_password.html", form=form)
 
 
@@ -281,6 +290,13 @@ def change_password():
             login_user(current_user._get_current_object())  # the nonce changed with the password
             flash(_("Your password was changed."), "success")
             return redirect(home_url(current_user))
+    elif form.is_submitted():
+        check_too(
+            form,
+            lambda: services.check_password_change(
+                current_user, current=form.current_password.data, new=form.password.data
+            ),
+        )
     return render_template("accounts/change_password.html", form=form)
 
 

@@ -72,9 +72,7 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef(
         "panel_validity_days", "panel", INT, "90", N_("Panel result valid for (days)"), 1, 730
     ),
-    SettingDef(
-        "open_weekdays", "calendar", WEEKDAYS, "0,1,2,3,4,5", N_("Open weekdays (0 = Monday)")
-    ),
+    SettingDef("open_weekdays", "calendar", WEEKDAYS, "0,1,2,3,4,5", N_("Open weekdays")),
     SettingDef("open_time", "calendar", TIME, "09:00", N_("Opening time")),
     SettingDef("close_time", "calendar", TIME, "18:00", N_("Closing time")),
     SettingDef("break_start", "calendar", TIME, "12:00", N_("Lunch break starts")),
@@ -218,6 +216,8 @@ def parse(definition: SettingDef, raw: str):
         return time(int(match.group(1)), int(match.group(2)))
     if kind in (INT_LIST, WEEKDAYS):
         parts = [p.strip() for p in text.split(",") if p.strip()]
+        if kind == WEEKDAYS and not parts:
+            raise SettingValueError(N_("Choose at least one weekday."))
         if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
             raise SettingValueError(N_("Enter whole numbers separated by commas."))
         values = sorted({int(p) for p in parts})
@@ -227,27 +227,55 @@ def parse(definition: SettingDef, raw: str):
     return text
 
 
+# Rules between settings, one row each: (key the message sits next to, holds
+# when the values are consistent, message). Checked in order; a key shows its
+# first problem.
+ORDER_RULES: tuple[tuple[str, object, str], ...] = (
+    ("age_max", lambda v: v["age_min"] <= v["age_max"], N_("Must not be below the minimum age.")),
+    (
+        "close_time",
+        lambda v: v["open_time"] < v["close_time"],
+        N_("Must be after the opening time."),
+    ),
+    (
+        "break_start",
+        lambda v: v["open_time"] < v["break_start"] < v["close_time"],
+        N_("The break must lie between opening and closing time."),
+    ),
+    (
+        "break_end",
+        lambda v: v["open_time"] < v["break_end"] < v["close_time"],
+        N_("The break must lie between opening and closing time."),
+    ),
+    (
+        "break_end",
+        lambda v: v["break_start"] <= v["break_end"],
+        N_("The break must not end before it starts."),
+    ),
+    (
+        "culture_max_days",
+        lambda v: v["culture_min_days"] <= v["culture_max_days"],
+        N_("Must not be before the window start."),
+    ),
+)
+
+# Bookings hold whole units counted from the opening time.
+ON_BOOKING_UNIT = ("open_time", "break_start", "break_end", "close_time")
+
+
 def cross_check(values: dict) -> list[tuple[str, str, int | None]]:
-    """Rules between settings: (key, message, %(n)s parameter) for each problem."""
-    problems = []
-    if values["age_min"] > values["age_max"]:
-        problems.append(("age_max", N_("Must not be below the minimum age."), None))
-    if (
-        not values["open_time"]
-        < values["break_start"]
-        <= values["break_end"]
-        < values["close_time"]
-    ):
-        problems.append(("break_start", N_("The break must lie between opening and closing time.")))
+    """Rules between settings: (key, message, %(n)s parameter) for each
+    problem, at most one per key."""
+    problems: dict[str, tuple[str, str, int | None]] = {}
+    for key, holds, message in ORDER_RULES:
+        if key not in problems and not holds(values):
+            problems[key] = (key, message, None)
     unit = values["slot_minutes"]
-    for key in ("open_time", "break_start", "break_end", "close_time"):
+    for key in ON_BOOKING_UNIT:
         t = values[key]
-        if (t.hour * 60 + t.minute) % unit:
-            # Bookings hold whole units counted from the opening time.
-            problems.append((key, N_("Must fall on the booking unit (every %(n)s minutes)."), unit))
-    if values["culture_min_days"] > values["culture_max_days"]:
-        problems.append(("culture_max_days", N_("Must not be before the window start."), None))
-    return problems
+        if key not in problems and (t.hour * 60 + t.minute) % unit:
+            problems[key] = (key, N_("Must fall on the booking unit (every %(n)s minutes)."), unit)
+    return list(problems.values())
 
 
 def defaults() -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from intake.accounts import services as accounts
+from intake.accounts.demo import PATIENT_PASSWORD, register_demo_patients, staff_login
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.eligibility import queries, services
@@ -143,13 +144,10 @@ def make_ready_to_book(
 def seed_eligibility() -> list[str]:
     """Reference data plus a patient in each state. Idempotent: a patient who
     already has a questionnaire is left as they are."""
-    from intake.demo import DEMO_STAFF, PATIENT_PASSWORD, register_demo_patients
-
     lines = [f"intake: {line}" for line in services.ensure_reference_data()]
-    staff = {role: (email, password) for email, _name, role, password, _locale in DEMO_STAFF}
-    doctor_email, doctor_password = staff[Role.DOCTOR]
+    doctor_email, doctor_password = staff_login(Role.DOCTOR)
     doctor = accounts.find_by_email(doctor_email)
-    coordinator = accounts.find_by_email(staff[Role.COORDINATOR][0])
+    coordinator = accounts.find_by_email(staff_login(Role.COORDINATOR)[0])
 
     lines.extend(register_demo_patients(EXTRA_PATIENTS))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from intake.core.languages import texts as _t
 from intake.core.text import N_
 
 REVIEW_APPROVED = "approved"
@@ -25,10 +26,6 @@ Texts = Mapping[str, str]
 class PanelItem:
     code: str
     names: Texts
-
-
-def _t(en: str, zh_hans: str, ja: str) -> dict[str, str]:
-    return {"en": en, "zh_Hans": zh_hans, "ja": ja}
 
 
 DEFAULT_PANEL_ITEMS: tuple[PanelItem, ...] = (
@@ -74,10 +71,19 @@ class Missing:
     #: English, wrapped in ``N_``; ``%(name)s`` placeholders are filled from ``params``.
     message: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: The panel item's name per language, shown instead of its code (``%(item)s``).
+    item_names: Texts = field(default_factory=dict)
 
-    def text(self, translate: Callable[[str], str] | None = None) -> str:
+    def text(self, translate: Callable[[str], str] | None = None, lang: str = "en") -> str:
+        """The message in ``lang``: ``translate`` is that language's gettext,
+        and a panel item is named by its name in ``lang`` (English, then its
+        code, when it has none)."""
         message = translate(self.message) if translate else self.message
-        return message % self.params if self.params else message
+        params = dict(self.params)
+        if "item" in params:
+            names = self.item_names
+            params["item"] = names.get(lang) or names.get("en") or params["item"]
+        return message % params if params else message
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,12 @@ def _item_code(item: Any) -> str:
     return str(_field(item, "code"))
 
 
+def _item_names(item: Any) -> Texts:
+    if isinstance(item, str):
+        return {}
+    return _field(item, "names") or {}
+
+
 def _as_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -128,24 +140,33 @@ def _as_date(value: Any) -> date | None:
 
 
 def panel_problems(
-    code: str, result: Any, validity_days: int, today: date, valid_on: date
+    code: str,
+    result: Any,
+    validity_days: int,
+    today: date,
+    valid_on: date,
+    names: Texts | None = None,
 ) -> list[Missing]:
     """What is wrong with one panel item's result (empty when usable)."""
     params = {"item": code}
+    names = dict(names or {})
+
+    def missing(kind: str, message: str, extra: Mapping[str, Any] | None = None) -> Missing:
+        return Missing(f"{kind}:{code}", message, {**params, **(extra or {})}, names)
+
     if result is None:
-        return [Missing(f"panel_missing:{code}", MSG_PANEL_MISSING, params)]
+        return [missing("panel_missing", MSG_PANEL_MISSING)]
     problems: list[Missing] = []
     test_date = _as_date(_field(result, "test_date"))
     if test_date is None or test_date > today:
-        problems.append(Missing(f"panel_date_invalid:{code}", MSG_PANEL_DATE, params))
+        problems.append(missing("panel_date_invalid", MSG_PANEL_DATE))
     elif test_date < valid_on - timedelta(days=validity_days):
-        expired = {**params, "days": validity_days}
-        problems.append(Missing(f"panel_expired:{code}", MSG_PANEL_EXPIRED, expired))
+        problems.append(missing("panel_expired", MSG_PANEL_EXPIRED, {"days": validity_days}))
     acceptable = _field(result, "acceptable")
     if acceptable is None:
-        problems.append(Missing(f"panel_pending:{code}", MSG_PANEL_PENDING, params))
+        problems.append(missing("panel_pending", MSG_PANEL_PENDING))
     elif acceptable is not True:
-        problems.append(Missing(f"panel_unacceptable:{code}", MSG_PANEL_UNACCEPTABLE, params))
+        problems.append(missing("panel_unacceptable", MSG_PANEL_UNACCEPTABLE))
     return problems
 
 
@@ -194,7 +215,11 @@ def collection_gate(
     for item in panel_items:
         code = _item_code(item)
         result = panel_results.get(code)
-        missing.extend(panel_problems(code, result, panel_validity_days, today, valid_on))
+        missing.extend(
+            panel_problems(
+                code, result, panel_validity_days, today, valid_on, names=_item_names(item)
+            )
+        )
     missing.extend(
         _consent_problems(
             consent_signed, consent_withdrawn, cross_border_consent_signed, consent_outdated

@@ -16,16 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.accounts.models import User
 from intake.core.db import enum_column
+from intake.core.languages import DEFAULT_LANGUAGE, pick
 from intake.core.types import utcnow
-from intake.eligibility.question_bank import DEFAULT_LANGUAGE
 from intake.eligibility.question_bank import QuestionSet as QuestionSetData
+from intake.eligibility.question_bank import QuestionSetInvalid, load_question_set
 from intake.extensions import db
 from intake.patients.models import Course, Patient
-
-
-def _pick(texts: dict | None, lang: str) -> str:
-    texts = texts or {}
-    return texts.get(lang) or texts.get(DEFAULT_LANGUAGE) or next(iter(texts.values()), "")
 
 
 class QuestionnaireStatus(enum.StrEnum):
@@ -65,7 +61,17 @@ class QuestionSet(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def data(self) -> QuestionSetData:
-        return QuestionSetData.from_dict(self.definition)
+        """The stored definition, checked: a malformed or inconsistent one
+        (or one whose version is not the row's) raises ``QuestionSetInvalid``
+        naming every problem."""
+        try:
+            data = load_question_set(self.definition)
+        except QuestionSetInvalid as exc:
+            raise QuestionSetInvalid(self.version, exc.problems) from exc
+        if data.version != self.version:
+            problem = f"the definition says version {data.version}"
+            raise QuestionSetInvalid(self.version, (problem,))
+        return data
 
 
 class Questionnaire(db.Model):
@@ -117,7 +123,7 @@ class Indication(db.Model):
     AUDITED = ("code", "names", "routes", "sort_order", "is_active")
 
     def label(self, lang: str = DEFAULT_LANGUAGE) -> str:
-        return _pick(self.names, lang)
+        return pick(self.names, lang)
 
 
 class Review(db.Model):
@@ -177,7 +183,7 @@ class PanelItemDefinition(db.Model):
     AUDITED = ("code", "names", "sort_order", "is_active")
 
     def label(self, lang: str = DEFAULT_LANGUAGE) -> str:
-        return _pick(self.names, lang)
+        return pick(self.names, lang)
 
 
 class PanelOrder(db.Model):

@@ -153,7 +153,7 @@ def gate_from(
     return collection_gate(
         review_status=questionnaire.status.value if questionnaire is not None else None,
         panel_results=results,
-        panel_items=[item.code for item in items],
+        panel_items=items,
         panel_validity_days=validity_days,
         consent_signed=treatment is not None and not treatment.is_withdrawn,
         consent_withdrawn=any(s is not None and s.is_withdrawn for s in (treatment, cross_border)),

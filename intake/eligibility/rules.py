@@ -442,6 +442,34 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# What staff read instead of a rule's code (the doctor's review, the audit trail).
+RULE_TITLES: Mapping[str, str] = MappingProxyType(
+    {
+        "age_below_minimum": N_("Below the minimum age"),
+        "age_above_maximum": N_("Above the maximum age"),
+        "pregnancy_or_breastfeeding": N_("Pregnant or breastfeeding"),
+        "malignancy_recent": N_("Cancer within the exclusion period"),
+        "active_infection": N_("Active infection"),
+        "allergy_local_anaesthetic": N_("Allergy to local anaesthetic"),
+        "allergy_culture_materials": N_("Allergy to culture materials"),
+        "malignancy_timing_unclear": N_("Timing of cancer treatment unclear"),
+        "anticoagulant_use": N_("Takes blood thinners"),
+        "severe_anaemia": N_("Severe anaemia"),
+        "recent_cardiac_event": N_("Recent heart attack or stroke"),
+        "uncontrolled_hypertension": N_("Uncontrolled high blood pressure"),
+        "unanswered_safety_questions": N_("Safety questions unanswered"),
+    }
+)
+
+
+def rule_title(code: str) -> str:
+    """The rule's name (English, for ``_()``); an unknown code as words."""
+    if code in RULE_TITLES:
+        return RULE_TITLES[code]
+    text = code.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 # --------------------------------------------------------------------------- evaluation
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from intake.core.access import can_view_message, require
 from intake.core.types import utcnow
+from intake.core.web import MAX_PAGE, query_int
 from intake.extensions import db
 from intake.notifications.models import Message
 
@@ -19,7 +20,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/messages")
 def inbox():
     query = select(Message).where(Message.user_id == current_user.id).order_by(Message.id.desc())
     page = db.paginate(
-        query, page=request.args.get("page", 1, type=int), per_page=20, error_out=False
+        query, page=query_int("page", maximum=MAX_PAGE, default=1), per_page=20, error_out=False
     )
     return render_template("notifications/inbox.html", page=page)
 

@@ -12,6 +12,7 @@ from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from intake.core.languages import LANGUAGE_NAMES, PATIENT_ORDER
 from intake.patients.models import SEX_LABELS, Sex
 
 #: Offered first: where most of the clinic's patients come from.
@@ -23,11 +24,7 @@ def _required():
 
 
 def language_choices():
-    return [
-        SelectChoice("zh_Hans", "简体中文"),
-        SelectChoice("ja", "日本語"),
-        SelectChoice("en", "English"),
-    ]
+    return [SelectChoice(code, LANGUAGE_NAMES[code]) for code in PATIENT_ORDER]
 
 
 def sex_choices():

@@ -13,8 +13,8 @@ from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core import audit
 from intake.core.errors import DomainError, NotAllowed
+from intake.core.languages import LANGUAGES as LANGUAGE_CODES
 from intake.core.types import utcnow
-from intake.eligibility.question_bank import LANGUAGES as LANGUAGE_CODES
 from intake.extensions import db
 from intake.patients.models import Course, CourseStatus, Patient, Sex
 

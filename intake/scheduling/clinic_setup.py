@@ -41,6 +41,8 @@ from intake.scheduling.visit_kinds import VisitKind
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 MAX_CLOSURE_DAYS = 366
+# A closure further ahead is a typing error (e.g. 2999 for 2029).
+MAX_CLOSURE_YEARS_AHEAD = 5
 
 
 def _require_manager(actor: User | None) -> None:
@@ -375,14 +377,33 @@ def update_visit_type(
     return visit_type
 
 
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
 def closure_span(
     first: date,
     last: date | None,
     from_time: time | None,
     to_time: time | None,
     cal: queries.ClinicCalendar,
+    now: datetime | None = None,
 ) -> tuple[datetime, datetime]:
-    """Whole days ``first`` … ``last`` (both times None), or hours on ``first``."""
+    """Whole days ``first`` … ``last`` (both times None), or hours on ``first``.
+    Neither day may lie more than ``MAX_CLOSURE_YEARS_AHEAD`` years ahead."""
+    limit = _years_after(cal.today(now or utcnow()), MAX_CLOSURE_YEARS_AHEAD)
+    for name, day in (("first_date", first), ("last_date", last)):
+        if day is not None and day > limit:
+            raise DomainError(
+                _(
+                    "A closure can be entered at most %(n)s years ahead.",
+                    n=MAX_CLOSURE_YEARS_AHEAD,
+                ),
+                field=name,
+            )
     if from_time is None and to_time is None:
         last = last or first
         if last < first:

@@ -13,6 +13,7 @@ from intake.accounts import services as accounts
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core.errors import DomainError
+from intake.core.languages import texts as _t
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.patients.models import Patient
@@ -30,11 +31,6 @@ from intake.scheduling.models import (
     format_weekdays,
 )
 from intake.scheduling.visit_kinds import VisitKind
-
-
-def _t(en: str, zh_hans: str, ja: str) -> dict[str, str]:
-    return {"en": en, "zh_Hans": zh_hans, "ja": ja}
-
 
 WEEKDAYS = (0, 1, 2, 3, 4, 5)
 
@@ -245,7 +241,7 @@ def _seed_closures(lines: list[str], cal: queries.ClinicCalendar, today: date) -
 
 
 def _extra_patients(password: str) -> list[Patient]:
-    from intake.demo import split_name
+    from intake.accounts.demo import split_name
 
     patients = []
     for n, (name, born, locale) in enumerate(EXTRA_PATIENTS, start=1):

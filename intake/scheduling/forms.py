@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -20,21 +19,10 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake.core.text import N_
-
-WEEKDAY_LABELS = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
+from intake.core.forms import NoNul, SafeDateField, WeekdaysField
 
 
 def _required():
@@ -44,10 +32,6 @@ def _required():
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-def weekday_choices():
-    return [SelectChoice(str(n), _l(label)) for n, label in enumerate(WEEKDAY_LABELS)]
 
 
 class BookForm(FlaskForm):
@@ -100,9 +84,7 @@ class ResourceForm(FlaskForm):
     is_per_day = BooleanField(_l("Counted per day (incubator places)"))
     pool_id = SelectField(_l("Member of the staff group"), choices=[], validators=[Optional()])
     user_id = SelectField(_l("Staff account"), choices=[], validators=[Optional()])
-    working_weekdays = MultiCheckboxField(
-        _l("Working days"), choices=weekday_choices, validators=[Optional()]
-    )
+    working_weekdays = WeekdaysField(_l("Working days"))
     is_active = BooleanField(_l("In use"), default=True)
 
 
@@ -160,10 +142,8 @@ class VisitTypeNewForm(VisitTypeForm):
 
 
 class ClosureForm(FlaskForm):
-    first_date = DateField(_l("From (day)"), validators=[_required()], format="%Y-%m-%d")
-    last_date = DateField(
-        _l("To (day, for whole days)"), validators=[Optional()], format="%Y-%m-%d"
-    )
+    first_date = SafeDateField(_l("From (day)"), validators=[_required()])
+    last_date = SafeDateField(_l("To (day, for whole days)"), validators=[Optional()])
     from_time = TimeField(_l("From (time)"), validators=[Optional()], format="%H:%M")
     to_time = TimeField(_l("To (time)"), validators=[Optional()], format="%H:%M")
-    reason = StringField(_l("Reason"), validators=[_required(), Length(max=200)])
+    reason = StringField(_l("Reason"), validators=[_required(), NoNul(), Length(max=200)])

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.accounts.models import User
 from intake.core.db import enum_column
+from intake.core.languages import LANGUAGES
 from intake.core.text import N_
 from intake.core.types import utcnow
 from intake.extensions import db
@@ -51,7 +52,7 @@ from intake.scheduling.visit_status import (  # noqa: F401 - STATUS_LABELS: re-e
     AppointmentStatus,
 )
 
-LOCALES = ("en", "zh_Hans", "ja")
+LOCALES = LANGUAGES  # the names of resources and visit types, per language
 
 
 class ResourceKind(enum.StrEnum):

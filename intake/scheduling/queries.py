@@ -27,6 +27,7 @@ from intake.core.models import AuditEntry
 from intake.core.time import clinic_today
 from intake.extensions import db
 from intake.patients.models import Patient
+from intake.patients.search import patient_search_clause
 from intake.scheduling import availability as pure
 from intake.scheduling import visit_kinds
 from intake.scheduling.calendar import (
@@ -701,8 +702,6 @@ def appointments_during(start_at: datetime, end_at: datetime) -> list[Appointmen
 
 
 def find_patients(search: str, limit: int = 20) -> list[Patient]:
-    from intake.patients.queries import patient_search_clause
-
     return list(
         db.session.execute(
             select(Patient)

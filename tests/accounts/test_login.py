@@ -113,3 +113,37 @@ def test_logout_requires_post(client, login_as):
         assert r.status_code == 302
     with client.get("/me") as r:
         assert r.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        (
+            {"current_password": "Correct-Horse-9", "password": "weak", "confirm": "other"},
+            {"password": "Use at least 8 characters.", "confirm": "The passwords do not match."},
+        ),
+        (
+            {"current_password": "Wrong-Horse-1", "password": "weak", "confirm": "weak"},
+            {
+                "current_password": "Your current password is not correct.",
+                "password": "Use at least 8 characters.",
+            },
+        ),
+        (
+            {"current_password": "Wrong-Horse-1", "password": "Brand-New-77", "confirm": "x"},
+            {
+                "current_password": "Your current password is not correct.",
+                "confirm": "The passwords do not match.",
+            },
+        ),
+    ],
+)
+def test_password_change_names_every_problem_at_once(client, login_as, data, errors):
+    user = login_as(Role.PATIENT)
+    with client.post("/password/change", data=data) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    for field, message in errors.items():
+        assert message in body.split(f'id="{field}-error"', 1)[1].split("</div>", 1)[0]
+    db.session.refresh(user)
+    assert user.check_password("Correct-Horse-9")

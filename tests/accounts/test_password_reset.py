@@ -89,3 +89,15 @@ def test_weak_new_password_is_refused_and_token_stays_usable(client, make_user):
         assert "Use at least 8 characters." in r.get_data(as_text=True)
     with client.post(path, data=NEW) as r:
         assert r.status_code == 302
+
+
+def test_weak_and_mismatched_new_password_are_both_named(client, make_user):
+    user = make_user(Role.PATIENT)
+    path = _request_link(client, user.email)
+    with client.post(path, data={"password": "weak", "confirm": "other"}) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "Use at least 8 characters." in body.split('id="password-error"', 1)[1]
+    assert "The passwords do not match." in body.split('id="confirm-error"', 1)[1]
+    with client.post(path, data=NEW) as r:  # nothing was used up
+        assert r.status_code == 302

@@ -127,3 +127,97 @@ def test_opening_times_must_fall_on_the_booking_unit(client, login_as):
     form = settings.raw_values() | {"open_time": "09:10", "slot_minutes": "5"}
     with client.post("/manager/settings", data=form) as r:
         assert r.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "message"),
+    [
+        (
+            {"break_start": "14:00", "break_end": "13:00"},
+            "break_end",
+            "The break must not end before it starts.",
+        ),
+        (
+            {"break_start": "08:00"},
+            "break_start",
+            "The break must lie between opening and closing time.",
+        ),
+        (
+            {"break_end": "19:00"},
+            "break_end",
+            "The break must lie between opening and closing time.",
+        ),
+        (
+            {"open_time": "18:00", "close_time": "09:00"},
+            "close_time",
+            "Must be after the opening time.",
+        ),
+    ],
+)
+def test_hours_out_of_order_are_named_next_to_the_field(client, login_as, changes, key, message):
+    login_as(Role.MANAGER)
+    form = settings.raw_values() | changes
+    with client.post("/manager/settings", data=form) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert f'<div class="invalid-feedback d-block" id="e-{key}">{message}</div>' in body
+    for typed in changes.values():
+        assert f'value="{typed}"' in body  # what was typed is kept
+    assert db.session.execute(select(Setting)).first() is None
+
+
+def test_hours_out_of_order_message_in_the_users_language(client, login_as):
+    login_as(Role.MANAGER, locale="zh_Hans")
+    form = settings.raw_values() | {"break_start": "14:00", "break_end": "13:00"}
+    with client.post("/manager/settings", data=form) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'id="e-break_end">午休结束时间不能早于开始时间。</div>' in body
+    assert db.session.execute(select(Setting)).first() is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "keys"),
+    [
+        ({}, set()),
+        ({"break_start": "12:00", "break_end": "12:00"}, set()),  # no break
+        ({"break_start": "13:00", "break_end": "12:00"}, {"break_end"}),
+        ({"break_start": "09:00"}, {"break_start"}),
+        ({"break_end": "18:00"}, {"break_end"}),
+        ({"close_time": "09:00"}, {"close_time", "break_start", "break_end"}),
+        ({"age_min": 81}, {"age_max"}),
+        ({"culture_min_days": 43}, {"culture_max_days"}),
+    ],
+)
+def test_cross_check_table(changes, keys):
+    from intake.core.settings_schema import cross_check
+
+    values = defaults() | {
+        k: time.fromisoformat(v) if isinstance(v, str) else v for k, v in changes.items()
+    }
+    assert {key for key, _message, _n in cross_check(values)} == keys
+
+
+def test_open_weekdays_are_ticked_by_name(client, login_as):
+    login_as(Role.MANAGER)
+    with client.get("/manager/settings") as r:
+        body = r.get_data(as_text=True)
+    assert "0 = Monday" not in body
+    assert 'name="open_weekdays" value="0" checked' in body
+    assert 'name="open_weekdays" value="6" >' in body  # Sunday closed by default
+    assert "Default: Monday, Tuesday, Wednesday, Thursday, Friday, Saturday" in body
+    form = settings.raw_values() | {"open_weekdays": ["0", "2", "4"]}
+    with client.post("/manager/settings", data=form) as r:
+        assert r.status_code == 302
+    assert db.session.get(Setting, "open_weekdays").value == "0,2,4"
+
+
+@pytest.mark.parametrize("ticked", [[], [""]])
+def test_no_open_weekday_is_refused_beside_the_field(client, login_as, ticked):
+    login_as(Role.MANAGER)
+    form = settings.raw_values() | {"open_weekdays": ticked}
+    with client.post("/manager/settings", data=form) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'id="e-open_weekdays">Choose at least one weekday.</div>' in body
+    assert db.session.execute(select(Setting)).first() is None

@@ -15,6 +15,7 @@ from intake.accounts.two_factor import code_at
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.models import Message
+from intake.patients.models import Patient
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import DESKTOP, assert_accessible, shoot
 
@@ -97,6 +98,13 @@ def test_patient_registers_switches_to_chinese_and_it_is_remembered(
     expect(page).to_have_url(f"{live_server}/me")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {NEW_PATIENT['full_name']}")
     expect(page.get_by_role("status").first).to_contain_text("Welcome")
+    db.session.remove()
+    record = db.session.execute(
+        select(Patient).where(Patient.email == NEW_PATIENT["email"])
+    ).scalar_one()
+    assert (record.family_name, record.given_name) == ("Example", "Mei Lin")
+    assert (record.sex.value, record.nationality) == ("female", "SG")
+    assert record.user.email_verified_at is not None
     assert_accessible(page)
     shoot(page, "02-me-en")
 

@@ -209,3 +209,18 @@ def test_default_panel_items_can_be_passed_directly() -> None:
 def test_negative_validity_is_refused() -> None:
     with pytest.raises(ValueError):
         collection_gate(**good(panel_validity_days=-1))
+
+
+@pytest.mark.parametrize(
+    ("items", "lang", "text"),
+    [
+        (DEFAULT_PANEL_ITEMS[:1], "zh_Hans", "The 乙肝表面抗原（HBsAg） test result"),
+        (DEFAULT_PANEL_ITEMS[:1], "ja", "The HBs抗原 test result"),
+        (DEFAULT_PANEL_ITEMS[:1], "en", "The Hepatitis B surface antigen (HBsAg) test result"),
+        ([{"code": "anti-HEV", "names": {"en": "Hepatitis E"}}], "ja", "The Hepatitis E test"),
+        (["anti-HEV"], "zh_Hans", "The anti-HEV test result"),  # no names: the code
+    ],
+)
+def test_missing_names_the_panel_item_in_the_language(items, lang, text):
+    result = collection_gate(**good(panel_items=items, panel_results={}))
+    assert result.missing[0].text(lang=lang).startswith(text)

@@ -183,7 +183,7 @@ def test_withdrawal_halts_the_gate(make_ready):
 def test_missing_items_explain_themselves(make_approved):
     result = gate(make_approved())
     texts = [m.text() for m in result.missing]
-    assert "The HBsAg test result has not been recorded yet." in texts
+    assert "The Hepatitis B surface antigen (HBsAg) test result has not been recorded yet." in texts
     assert "The consent for the treatment has not been signed yet." in texts
 
 

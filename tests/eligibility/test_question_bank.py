@@ -28,7 +28,9 @@ from intake.eligibility.question_bank import (
     Condition,
     Page,
     QuestionSet,
+    QuestionSetInvalid,
     check_question_set,
+    load_question_set,
     progress,
     validate_answers,
     visible_questions,
@@ -474,3 +476,52 @@ def test_validate_uses_answers_from_other_pages_for_show_if() -> None:
 def test_validate_unknown_page() -> None:
     with pytest.raises(KeyError):
         validate_answers(QS, "nope", {}, today=TODAY)
+
+
+def test_validate_answers_needs_today() -> None:
+    """No fallback to the machine's clock: the clinic's today is passed in."""
+    with pytest.raises(TypeError):
+        validate_answers(QS, QS.pages[0].code, {})  # type: ignore[call-arg]
+
+
+def _broken(change) -> dict[str, Any]:
+    data = json.loads(json.dumps(DEFAULT_QUESTION_SET.to_dict()))
+    change(data)
+    return data
+
+
+def _drop_zh(data):
+    del data["pages"][1]["questions"][0]["text"]["zh_Hans"]
+
+
+def _bad_show_if(data):
+    data["pages"][0]["questions"][0]["show_if"] = [{"question": "smoking", "in": ["current"]}]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda d: d.pop("pages"), "malformed definition: missing 'pages'"),
+        (lambda d: d.update(pages="x"), "malformed definition"),
+        (lambda d: d["pages"][0]["questions"][0].pop("kind"), "missing 'kind'"),
+        (lambda d: d["pages"][0]["questions"][0].update(kind="colour"), "unknown question kind"),
+        (_drop_zh, "no zh_Hans text"),
+        (_bad_show_if, "show_if refers to smoking, not asked before"),
+        (lambda d: d["pages"].append(d["pages"][0]), "page codes are not unique"),
+    ],
+)
+def test_load_question_set_names_what_is_wrong(change, problem) -> None:
+    with pytest.raises(QuestionSetInvalid) as caught:
+        load_question_set(_broken(change))
+    assert any(problem in p for p in caught.value.problems), caught.value.problems
+    assert "question set version" in str(caught.value)
+
+
+@pytest.mark.parametrize("data", [None, [], "pages", 3])
+def test_load_question_set_refuses_what_is_not_an_object(data) -> None:
+    with pytest.raises(QuestionSetInvalid, match="malformed definition"):
+        load_question_set(data)
+
+
+def test_load_question_set_reads_a_good_one() -> None:
+    assert load_question_set(DEFAULT_QUESTION_SET.to_dict()) == DEFAULT_QUESTION_SET

@@ -321,3 +321,28 @@ def test_free_text_is_kept_exactly_as_typed(client, intake, login_as):
         assert f">{typed}</textarea>" in r.get_data(as_text=True)
     with client.get("/questionnaire/review") as r:
         assert typed in r.get_data(as_text=True)
+
+
+def test_a_stored_question_set_is_checked_when_loaded(app):
+    """A malformed stored definition raises a clear error, not a KeyError
+    somewhere in a page, and a good one loads."""
+    from intake.eligibility.models import QuestionSet
+    from intake.eligibility.question_bank import (
+        DEFAULT_QUESTION_SET,
+        QuestionSetInvalid,
+    )
+
+    good = QuestionSet(version=1, definition=DEFAULT_QUESTION_SET.to_dict(), is_active=True)
+    broken_definition = DEFAULT_QUESTION_SET.to_dict() | {"version": 8}
+    broken_definition["pages"][0]["questions"][0]["text"] = {"en": "Only English"}
+    broken = QuestionSet(version=8, definition=broken_definition, is_active=True)
+    db.session.add_all([good, broken])
+    db.session.commit()
+    assert good.data().pages == DEFAULT_QUESTION_SET.pages
+    with pytest.raises(QuestionSetInvalid, match="question set version 8 cannot be used"):
+        broken.data()
+    with pytest.raises(QuestionSetInvalid, match="no zh_Hans text"):
+        db.session.get(QuestionSet, broken.id).data()
+    mislabelled = QuestionSet(version=9, definition=DEFAULT_QUESTION_SET.to_dict())
+    with pytest.raises(QuestionSetInvalid, match="the definition says version 1"):
+        mislabelled.data()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from intake.accounts.roles import Role
-from intake.core.errors import DomainError, NotAllowed
+from intake.core.errors import DomainError, FormErrors, NotAllowed
 from intake.eligibility import services
 from intake.eligibility.demo import INELIGIBLE_ANSWERS, NEEDS_REVIEW_ANSWERS, answer_pages
 from intake.eligibility.models import Decision, Outcome, QuestionnaireStatus, Review
@@ -293,6 +293,9 @@ def test_the_review_page_shows_every_answer_and_every_rule(client, login_as, mak
     assert r.status_code == 200
     for code in ("anticoagulant_use", "severe_anaemia", "uncontrolled_hypertension"):
         assert f'data-rule="{code}"' in body
+        assert f'<code class="small">{code}</code>' not in body  # staff read words
+    for title in ("Takes blood thinners", "Severe anaemia", "Uncontrolled high blood pressure"):
+        assert f"<strong>{title}</strong>" in body
     assert "Doctor review" in body
     assert "Apixaban 5 mg twice a day." in body
     assert "Both knees hurt on stairs" in body
@@ -377,6 +380,49 @@ def test_bad_decisions_are_shown_beside_the_field(
     if field != "decision-reason":
         assert "Suitable after the consultation." in body  # what was typed is kept
     db.session.refresh(record)
+    assert record.status == QuestionnaireStatus.SUBMITTED
+
+
+def test_every_decision_error_is_shown_at_once(client, login_as, make_submitted):
+    """A wrong password and a missing indication: both messages in one answer,
+    the password's beside the password."""
+    record = current(make_submitted())
+    login_as(Role.DOCTOR)
+    data = {
+        "decision-decision": "approved",
+        "decision-reason": "Suitable after the consultation.",
+        "decision-password": "wrong",
+    }
+    with client.post(f"/reviews/{record.id}/decision", data=data) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "The password is not correct" in error_beside(body, "decision-password")
+    assert "Record the indication and the planned route" in error_beside(body, "decision-decision")
+    db.session.refresh(record)
+    assert record.status == QuestionnaireStatus.SUBMITTED
+
+
+def test_shape_and_signature_errors_are_shown_together(client, login_as, make_submitted):
+    """A blank reason (the form's own check) does not hide the wrong password."""
+    record = current(make_submitted())
+    login_as(Role.DOCTOR)
+    data = {"decision-decision": "declined", "decision-reason": "", "decision-password": "wrong"}
+    with client.post(f"/reviews/{record.id}/decision", data=data) as r:
+        body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "This field is required." in error_beside(body, "decision-reason")
+    assert "The password is not correct" in error_beside(body, "decision-password")
+    db.session.refresh(record)
+    assert record.status == QuestionnaireStatus.SUBMITTED
+
+
+def test_decide_review_raises_every_problem(make_submitted, doctor):
+    record = current(make_submitted())
+    with pytest.raises(FormErrors) as caught:
+        services.decide_review(
+            record, actor=doctor, decision=Decision.APPROVED, reason="", password="wrong"
+        )
+    assert {e.field for e in caught.value.errors} == {"reason", "decision", "password"}
     assert record.status == QuestionnaireStatus.SUBMITTED
 
 

@@ -615,3 +615,11 @@ def test_bad_thresholds_are_refused(thresholds: dict[str, int]) -> None:
 
 def test_missing_threshold_keys_fall_back_to_defaults() -> None:
     assert evaluate(answers(), date(2005, 6, 16), CONSULT, {}).outcome == INELIGIBLE
+
+
+def test_every_rule_has_a_title_for_staff():
+    from intake.eligibility.rules import RULE_TITLES, RULES, rule_title
+
+    assert {rule.code for rule in RULES} == set(RULE_TITLES)
+    assert rule_title("anticoagulant_use") == "Takes blood thinners"
+    assert rule_title("some_new_rule") == "Some new rule"

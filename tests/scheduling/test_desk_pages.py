@@ -81,6 +81,28 @@ def test_day_list_with_a_bad_day_shows_today(client, clinic, desk, day):
     assert "Day list" in get(client, f"/desk?day={day}")
 
 
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("1800-01-01", "Enter a date between the years 1900 and 2200."),
+        ("2999-01-01", "Enter a date between the years 1900 and 2200."),
+        ("0001-01-01", "Enter a date between the years 1900 and 2200."),
+        ("2026-02-30", "Enter the date as YYYY-MM-DD."),
+        ("2026-01-01\x00", "The value contains a character that is not allowed."),
+    ],
+)
+def test_day_list_says_why_a_day_is_refused(client, clinic, desk, day, message):
+    page = get(client, f"/desk?day={day}")
+    assert message in page
+    assert clinic.today.isoformat() in page  # and shows today instead
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "2200-12-31"])
+def test_day_list_at_the_edges_of_the_range(client, clinic, desk, day):
+    page = get(client, f"/desk?day={day}")
+    assert "No visits on this day." in page and "Enter a date" not in page
+
+
 def test_check_in_and_complete(client, clinic, desk, make_user):
     appointment = _today_visit(
         clinic, make_user(Role.PATIENT, given_name="Li", family_name="Wei"), desk
@@ -172,6 +194,13 @@ def test_collection_for_a_patient_without_the_gate(client, clinic, desk, make_us
     page = get(client, f"/desk/book?patient_id={patient.id}&visit_type=collection")
     assert "cannot be booked for this patient yet" in page
     assert "consent for the treatment has not been signed" in page
+
+
+def test_collection_gate_names_the_tests_in_the_staff_language(client, clinic, login_as, make_user):
+    login_as(Role.COORDINATOR, locale="zh_Hans")
+    patient = make_user(Role.PATIENT)
+    page = get(client, f"/desk/book?patient_id={patient.id}&visit_type=collection")
+    assert "乙肝表面抗原（HBsAg）" in page and "HBsAg 的检测结果" not in page
 
 
 def test_staff_only(client, clinic, login_as):

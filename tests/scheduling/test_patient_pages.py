@@ -210,6 +210,33 @@ def test_collection_without_the_gate_lists_what_is_missing(client, clinic, login
     assert db.session.execute(select(Appointment)).first() is None
 
 
+@pytest.mark.parametrize(
+    ("locale", "names", "code_sentence"),
+    [
+        (
+            "zh_Hans",
+            ("乙肝表面抗原（HBsAg）", "人类嗜T淋巴细胞病毒1型抗体（HTLV-1）"),
+            "HBsAg 的检测结果",
+        ),
+        ("ja", ("HBs抗原", "HTLV-1抗体"), "HBsAg の検査結果"),
+        ("en", ("Hepatitis B surface antigen (HBsAg)", "HTLV-1 antibody"), "The HBsAg test"),
+    ],
+)
+def test_gate_names_the_tests_in_the_patients_language(
+    client, clinic, login_as, locale, names, code_sentence
+):
+    """The patient reads what blocks the collection booking with each test's
+    localized name, not the lab code."""
+    login_as(Role.PATIENT, locale=locale)
+    page = get(client, "/book/collection")
+    for name in names:
+        assert name in page
+    assert code_sentence not in page
+    day = clinic.day()
+    _, body = post(client, "/book/collection", {"start": f"{day}T10:00:00+09:00"}, status=200)
+    assert names[0] in body
+
+
 def test_approved_patient_books_the_collection(client, clinic, make_approved_patient):
     patient = make_approved_patient(locale="zh_Hans")
     with client.post("/login", data={"email": patient.email, "password": PASSWORD}) as r:

@@ -91,7 +91,7 @@ def test_capacity_kept_in_a_clinic_setting(client, clinic, boss):
         ({"capacity": "-1"}, "Number must be between 0 and 10000."),
         ({"capacity": "lots"}, "Not a valid integer value."),
         ({"name_en": ""}, "This field is required."),
-        ({"working_weekdays": ["9"]}, "'9' is not a valid choice"),
+        ({"working_weekdays": ["9"]}, "Choose weekdays from the list."),
     ],
 )
 def test_bad_resource_input(client, clinic, boss, changes, message):
@@ -336,7 +336,7 @@ def test_closures_whole_days_and_hours(client, clinic, boss, make_user):
         ),
         ({"first_date": "{day}", "from_time": "15:00", "reason": "x"}, "Give both times"),
         ({"first_date": "2020-01-01", "reason": "x"}, "already over"),
-        ({"first_date": "not a date", "reason": "x"}, "Not a valid date value."),
+        ({"first_date": "not a date", "reason": "x"}, "Enter the date as YYYY-MM-DD."),
         (
             {"first_date": "{day}", "from_time": "25:00", "to_time": "26:00", "reason": "x"},
             "Not a valid time value.",
@@ -355,6 +355,61 @@ def test_bad_closures(client, clinic, boss, form, message):
     assert db.session.execute(select(Closure)).first() is None
 
 
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        (
+            {"first_date": "2999-01-01", "reason": "x"},
+            "first_date",
+            "Enter a date between the years 1900 and 2200.",
+        ),
+        (
+            {"first_date": "2100-01-01", "reason": "x"},
+            "first_date",
+            "A closure can be entered at most 5 years ahead.",
+        ),
+        (
+            {"first_date": "{day}", "last_date": "2100-01-01", "reason": "x"},
+            "last_date",
+            "A closure can be entered at most 5 years ahead.",
+        ),
+        (
+            {"first_date": "0001-01-01", "reason": "x"},
+            "first_date",
+            "Enter a date between the years 1900 and 2200.",
+        ),
+        (
+            {"first_date": "9999-12-31", "reason": "x"},
+            "first_date",
+            "Enter a date between the years 1900 and 2200.",
+        ),
+        (
+            {"first_date": "{day}", "last_date": "0001-01-01", "reason": "x"},
+            "last_date",
+            "Enter a date between the years 1900 and 2200.",
+        ),
+        (
+            {"first_date": "{day}", "reason": "Staff\x00training"},
+            "reason",
+            "The value contains a character that is not allowed.",
+        ),
+    ],
+)
+def test_closure_dates_far_out_of_range(client, clinic, boss, form, field, message):
+    day = clinic.day()
+    values = {key: value.format(day=day) for key, value in form.items()}
+    body = post(client, "/scheduling/closures", values, status=200)
+    assert f'<div id="{field}-error" class="invalid-feedback d-block">{message}</div>' in body
+    assert 'value="' + values["first_date"] + '"' in body  # what was typed is kept
+    assert db.session.execute(select(Closure)).first() is None
+
+
+def test_closure_up_to_five_years_ahead(client, clinic, boss):
+    day = clinic.today.replace(year=clinic.today.year + 5) - timedelta(days=2)
+    post(client, "/scheduling/closures", {"first_date": str(day), "reason": "Far"})
+    assert db.session.execute(select(Closure)).scalar_one().reason == "Far"
+
+
 def test_overlapping_closures_are_refused(clinic, manager):
     day = clinic.day()
     clinic_setup.add_closure(
@@ -370,3 +425,60 @@ def test_overlapping_closures_are_refused(clinic, manager):
             end_at=clinic.at(day, "13:00"),
             reason="Two",
         )
+
+
+def _staff_member(clinic):
+    return (
+        db.session.execute(
+            select(Resource).where(
+                Resource.kind == ResourceKind.STAFF, Resource.pool_id.is_not(None)
+            )
+        )
+        .scalars()
+        .first()
+    )
+
+
+def test_working_days_are_ticked_by_name(client, clinic, boss):
+    member = _staff_member(clinic)
+    page = get(client, f"/scheduling/resources/{member.id}")
+    for name in ("Monday", "Tuesday", "Wednesday", "Sunday"):
+        assert name in page
+    assert 'type="checkbox" value="0"' in page and "0 = Monday" not in page
+    post(
+        client,
+        f"/scheduling/resources/{member.id}",
+        _resource_form(member, working_weekdays=["0", "2"]),
+    )
+    assert member.working_weekdays == "0,2"
+    assert "Mon, Wed" in get(client, "/scheduling/resources")
+
+
+@pytest.mark.parametrize(
+    ("ticked", "stored"),
+    [("", None), ([""], None), ([], None), (["", "3"], "3"), (["1", "1"], "1")],
+)
+def test_blank_working_days_never_500(client, clinic, boss, ticked, stored):
+    member = _staff_member(clinic)
+    post(
+        client,
+        f"/scheduling/resources/{member.id}",
+        _resource_form(member, working_weekdays=ticked),
+    )
+    db.session.refresh(member)
+    assert member.working_weekdays == stored  # none ticked: every open day
+
+
+@pytest.mark.parametrize("ticked", [["x"], ["7"], ["-1"], ["1\x00"]])
+def test_odd_working_days_get_a_message(client, clinic, boss, ticked):
+    member = _staff_member(clinic)
+    before = member.working_weekdays
+    body = post(
+        client,
+        f"/scheduling/resources/{member.id}",
+        _resource_form(member, working_weekdays=ticked),
+        status=200,
+    )
+    assert "Choose weekdays from the list." in body
+    db.session.refresh(member)
+    assert member.working_weekdays == before

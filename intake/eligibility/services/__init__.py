@@ -45,6 +45,7 @@ from intake.eligibility.services.reference import (
     update_indication,
 )
 from intake.eligibility.services.review import (
+    check_decision,
     correct_answer,
     decide_review,
     open_review,
@@ -59,6 +60,7 @@ __all__ = [
     "SUMMARY_PAGE",
     "TEXT_LIMIT",
     "AnswersInvalid",
+    "check_decision",
     "clinic_today",
     "consent_meaning",
     "correct_answer",

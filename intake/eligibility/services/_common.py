@@ -14,7 +14,7 @@ from intake.core.clinic import clinic_today
 from intake.core.errors import DomainError, NotAllowed
 from intake.eligibility import queries
 from intake.eligibility.question_bank import ROUTES
-from intake.eligibility.rules import Reason
+from intake.eligibility.rules import Reason, rule_title
 from intake.extensions import db
 from intake.notifications.services import notify
 from intake.patients.models import Course, Patient
@@ -88,7 +88,9 @@ def reason_texts(reasons: list[dict], translate=_) -> list[dict]:
             params=data.get("params") or {},
             questions=tuple(data.get("questions") or ()),
         )
-        shown.append({**data, "text": reason.text(translate)})
+        shown.append(
+            {**data, "text": reason.text(translate), "title": translate(rule_title(reason.code))}
+        )
     return shown
 
 

@@ -13,6 +13,7 @@ from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core import audit
 from intake.core.errors import DomainError
+from intake.core.languages import LANGUAGES, pick
 from intake.eligibility import consent_texts, queries
 from intake.eligibility.gate import DEFAULT_PANEL_ITEMS
 from intake.eligibility.models import (
@@ -23,7 +24,7 @@ from intake.eligibility.models import (
     Questionnaire,
     QuestionSet,
 )
-from intake.eligibility.question_bank import DEFAULT_QUESTION_SET, INDICATIONS, LANGUAGES, ROUTES
+from intake.eligibility.question_bank import DEFAULT_QUESTION_SET, INDICATIONS, ROUTES
 from intake.eligibility.question_bank import QuestionSet as QuestionSetData
 from intake.eligibility.services._common import ROUTE_CODES, _clean_text, _require_role
 from intake.extensions import db
@@ -101,7 +102,7 @@ def route_label(code: str | None, lang: str) -> str:
     route = next((r for r in ROUTES if r.code == code), None)
     if route is None:
         return code or ""
-    return route.names.get(lang) or route.names["en"]
+    return pick(route.names, lang)
 
 
 def publish_consent_document(

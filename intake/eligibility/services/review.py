@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core import audit, settings
-from intake.core.errors import DomainError, FieldErrors
+from intake.core.errors import DomainError, Problems
 from intake.core.types import utcnow
 from intake.eligibility import queries
 from intake.eligibility.models import Decision, Outcome, Questionnaire, QuestionnaireStatus, Review
 from intake.eligibility.question_bank import validate_answers
 from intake.eligibility.services._common import (
+    _check_password,
     _clean_text,
     _require_role,
     clinic_today,
@@ -41,8 +42,12 @@ def _require_submitted(questionnaire: Questionnaire) -> None:
         raise DomainError(_("This questionnaire is not waiting for a review any more."))
 
 
+def _pending_review(questionnaire: Questionnaire) -> Review | None:
+    return next((r for r in queries.latest_reviews(questionnaire.id) if r.decision is None), None)
+
+
 def open_review(questionnaire: Questionnaire, *, actor: User) -> Review:
-    review = next((r for r in queries.latest_reviews(questionnaire.id) if r.decision is None), None)
+    review = _pending_review(questionnaire)
     if review is None:
         review = Review(
             questionnaire=questionnaire,
@@ -160,6 +165,71 @@ def review_meaning(
     )
 
 
+def _is_override(questionnaire: Questionnaire, decision: Decision | None) -> bool:
+    """Approving what the rules sent to the doctor (never a hard exclusion)."""
+    return decision == Decision.APPROVED and questionnaire.outcome == Outcome.NEEDS_REVIEW
+
+
+def check_decision(
+    questionnaire: Questionnaire,
+    *,
+    actor: User,
+    decision: Decision | str | None,
+    reason: str | None,
+    password: str | None,
+    override_reason: str | None = None,
+) -> None:
+    """Every problem with this signed decision at once (``FormErrors`` for
+    several), writing nothing: the decision, the reason, the override's
+    reason, the indication and route, and the doctor's password."""
+    _require_doctor(actor)
+    _require_submitted(questionnaire)
+    problems = Problems()
+    try:
+        decision = Decision(decision)
+    except ValueError:
+        problems.add(_("Choose a decision."), field="decision")
+        decision = None
+    problems.check(_clean_text, reason, field="reason", required=True)
+    override_text = problems.check(
+        _clean_text, override_reason, field="override_reason", required=False
+    )
+    if _is_override(questionnaire, decision) and not override_text:
+        problems.add(
+            _(
+                "The rules found this patient %(outcome)s. To approve anyway, write why.",
+                outcome=outcome_label(questionnaire.outcome),
+            ),
+            field="override_reason",
+        )
+    if decision == Decision.APPROVED and questionnaire.outcome == Outcome.INELIGIBLE:
+        # DOMAIN rule 1: a hard exclusion is never overridden by approval.
+        problems.add(
+            _(
+                "A hard exclusion cannot be approved. If an answer was wrong, correct it "
+                "with the patient: the rules then run again."
+            ),
+            field="decision",
+        )
+    pending = _pending_review(questionnaire)
+    indication = _indication(pending.indication_code) if pending else None
+    if decision == Decision.APPROVED and (indication is None or not pending.planned_route):
+        problems.add(
+            _("Record the indication and the planned route in the notes before approving."),
+            field="decision",
+        )
+    if decision == Decision.APPROVED and (
+        pending is None
+        or pending.consultation_date is None
+        or pending.consultation_date > clinic_today()
+    ):
+        problems.add(
+            _("Record the consultation date in the notes before approving."), field="decision"
+        )
+    problems.check(_check_password, actor, password)
+    problems.raise_if_any()
+
+
 def decide_review(
     questionnaire: Questionnaire,
     *,
@@ -171,51 +241,27 @@ def decide_review(
 ) -> Review:
     """Approve, decline or ask for more information, signed with the doctor's
     password. Approving against the rules' ``ineligible`` or ``needs_review``
-    is an override and needs a written reason."""
-    _require_doctor(actor)
-    _require_submitted(questionnaire)
-    try:
-        decision = Decision(decision)
-    except ValueError:
-        raise DomainError(_("Choose a decision."), field="decision") from None
+    is an override and needs a written reason. Every problem is reported at
+    once (``check_decision``)."""
+    check_decision(
+        questionnaire,
+        actor=actor,
+        decision=decision,
+        reason=reason,
+        password=password,
+        override_reason=override_reason,
+    )
+    decision = Decision(decision)
     reason_text = _clean_text(reason, field="reason", required=True)
     review = open_review(questionnaire, actor=actor)
     patient = questionnaire.patient
-    approving = decision == Decision.APPROVED
-    is_override = approving and questionnaire.outcome == Outcome.NEEDS_REVIEW
+    is_override = _is_override(questionnaire, decision)
     override_text = _clean_text(override_reason, field="override_reason", required=False)
-    errors: dict[str, str] = {}
-    if approving and questionnaire.outcome == Outcome.INELIGIBLE:
-        # DOMAIN rule 1: a hard exclusion is never overridden by approval.
-        errors["decision"] = _(
-            "A hard exclusion cannot be approved. If an answer was wrong, correct it with "
-            "the patient: the rules then run again."
-        )
-    if is_override and not override_text:
-        errors["override_reason"] = _(
-            "The rules found this patient %(outcome)s. To approve anyway, write why.",
-            outcome=outcome_label(questionnaire.outcome),
-        )
     indication = _indication(review.indication_code)
-    if approving and (indication is None or not review.planned_route):
-        errors.setdefault(
-            "decision",
-            _("Record the indication and the planned route in the notes before approving."),
-        )
-    if approving and (
-        review.consultation_date is None or review.consultation_date > clinic_today()
+    if (
+        decision == Decision.APPROVED
+        and questionnaire.consultation_date != review.consultation_date
     ):
-        errors.setdefault(
-            "decision",
-            _("Record the consultation date in the notes before approving."),
-        )
-    if not password or not actor.check_password(password):
-        errors["password"] = _(
-            "The password is not correct, so nothing was signed. Please try again."
-        )
-    if errors:
-        raise FieldErrors(errors)
-    if approving and questionnaire.consultation_date != review.consultation_date:
         # Age and every rule are taken on the consultation day.
         _assess(questionnaire, patient, review.consultation_date)
         if questionnaire.outcome == Outcome.INELIGIBLE:

@@ -13,13 +13,13 @@ from flask_login import current_user
 from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core.access import can_view_patient, require
 from intake.core.errors import NotAllowed
+from intake.core.languages import supported
 from intake.core.types import utcnow
 from intake.eligibility import queries, services
 from intake.eligibility.models import ConsentKind
 from intake.eligibility.question_bank import (
     CHOICE,
     DATE,
-    LANGUAGES,
     NUMBER,
     TEXT,
     UNIT_YEAR,
@@ -44,8 +44,7 @@ PANEL_EDITORS = (Role.COORDINATOR, Role.DOCTOR)
 
 
 def lang() -> str:
-    code = str(get_locale())
-    return code if code in LANGUAGES else "en"
+    return supported(str(get_locale()))
 
 
 def kind_title(kind: ConsentKind) -> str:
@@ -111,17 +110,9 @@ def _kind_or_404(kind: str) -> ConsentKind:
         abort(404)
 
 
-def _missing_texts(gate, items, *, prefix: str = "") -> list[str]:
+def _missing_texts(gate, *, prefix: str = "") -> list[str]:
     """The gate's missing items in the reader's language, tests named in full."""
-    names = {item.code: item.label(lang()) for item in items}
-    texts = []
-    for missing in gate.missing:
-        if missing.code.startswith(prefix):
-            params = {**missing.params}
-            if "item" in params:
-                params["item"] = names.get(params["item"], params["item"])
-            texts.append(_(missing.message) % params if params else _(missing.message))
-    return texts
+    return [m.text(_, lang=lang()) for m in gate.missing if m.code.startswith(prefix)]
 
 
 def _route_name(code: str | None) -> str:

@@ -70,7 +70,7 @@ def panel(patient_id: int):
         form=form,
         can_edit=can_edit,
         **data,
-        panel_missing=_missing_texts(data["gate"], data["panel_items"], prefix="panel_"),
+        panel_missing=_missing_texts(data["gate"], prefix="panel_"),
         lang=lang(),
         validity_days=settings.get("panel_validity_days"),
         ConsentKind=ConsentKind,

@@ -47,7 +47,7 @@ def journey():
         "eligibility/journey.html",
         **data,
         reasons=reasons,
-        panel_missing=_missing_texts(data["gate"], data["panel_items"], prefix="panel_"),
+        panel_missing=_missing_texts(data["gate"], prefix="panel_"),
         step_action=_step_action,
         book_url=book_url(),
         lang=lang(),

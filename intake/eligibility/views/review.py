@@ -12,7 +12,7 @@ from intake.accounts.roles import Role
 from intake.core.access import require, role_required
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
-from intake.core.web import show_domain_error
+from intake.core.web import MAX_PAGE, check_too, query_int, show_domain_error
 from intake.eligibility import queries, services
 from intake.eligibility.forms import (
     AnswerCorrectionForm,
@@ -51,7 +51,7 @@ from intake.patients.services import current_course
 @bp.get("/reviews")
 @role_required(*STAFF_VIEWERS)
 def review_queue():
-    page = queries.review_queue(request.args.get("page", 1, type=int))
+    page = queries.review_queue(query_int("page", maximum=MAX_PAGE, default=1))
     extras = queries.queue_extras([q.patient_id for q in page.items], [q.id for q in page.items])
     return render_template(
         "eligibility/review_queue.html",
@@ -123,7 +123,7 @@ def _render_review(record: Questionnaire, *, notes=None, order=None, decision=No
         patient=record.patient,
         **data,
         reasons=services.reason_texts(record.reasons),
-        missing=_missing_texts(data["gate"], data["panel_items"]),
+        missing=_missing_texts(data["gate"]),
         flagged=flagged,
         notes_form=notes,
         order_form=order,
@@ -232,6 +232,18 @@ def review_decide(questionnaire_id: int):
             db.session.commit()
             flash(_("Your decision is signed and the patient has been told."), "success")
             return redirect(url_for("eligibility.review_queue"))
+    else:
+        check_too(
+            form,
+            lambda: services.check_decision(
+                record,
+                actor=current_user,
+                decision=form.decision.data,
+                reason=form.reason.data,
+                password=form.password.data,
+                override_reason=form.override_reason.data,
+            ),
+        )
     return _render_review(record, decision=form)
 
 

@@ -3,7 +3,6 @@ the time picker and access to one visit."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_skeleton
@@ -13,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from intake.core import settings
+from intake.core import parsing, settings
 from intake.core.access import can_view_patient, require
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
@@ -25,36 +24,25 @@ from intake.scheduling.forms import BookForm
 from intake.scheduling.models import MODE_LABELS, Appointment, VisitMode, VisitType
 
 PICKER_DAYS = 28
-DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-# Dates outside these years are typing errors, and would overflow date arithmetic.
-YEARS = range(2000, 3000)
-
-
 def parse_day(text: str | None) -> date | None:
-    """A YYYY-MM-DD day, or None."""
-    if not text or not DAY_RE.match(text):
-        return None
+    """A YYYY-MM-DD day in the sensible range, or None (blank or unreadable)."""
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
+        return parsing.parse_date(text)
+    except parsing.ParseError:
         return None
-    return day if day.year in YEARS else None
 
 
 def parse_start(text: str | None) -> datetime | None:
     """An ISO 8601 instant with its offset (e.g. 2026-12-01T09:00:00+09:00), or None."""
-    if not text or len(text) > 40:
-        return None
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
+        return parsing.parse_instant(text)
+    except parsing.ParseError:
         return None
-    return value if value.tzinfo is not None and value.year in YEARS else None
 
 
 def day_label(day: date) -> str:
@@ -187,10 +175,14 @@ def _gate_missing(patient: Patient, visit_type: VisitType) -> list[str] | None:
     """What the intake gate still lacks, or None when the visit needs no gate or it is open."""
     if not visit_type.requires_intake_gate:
         return None
-    from flask_babel import gettext
-
     from intake.eligibility.queries import collection_gate_for
 
     cal = queries.clinic_calendar()
     gate = collection_gate_for(current_course(patient), today=cal.today(utcnow()))
-    return None if gate.allowed else [item.text(gettext) for item in gate.missing]
+    return None if gate.allowed else _gate_texts(gate.missing)
+
+
+def _gate_texts(missing) -> list[str]:
+    """The gate's missing items in the reader's language, tests by their names."""
+    lang = str(get_locale())
+    return [item.text(_, lang=lang) for item in missing]

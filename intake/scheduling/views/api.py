@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from intake.core import parsing
 from intake.core.types import utcnow
 from intake.errors import error_page
 from intake.extensions import limiter
 from intake.scheduling import queries
 from intake.scheduling.views import bp
-from intake.scheduling.views._common import DAY_RE
 
 SERVICE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -31,12 +31,18 @@ def availability_api():
     if not SERVICE_RE.match(code):
         return error_page(400, _("Unknown service: give a visit type code, e.g. consultation."))
     try:
-        start = date.fromisoformat(start_text) if DAY_RE.match(start_text) else None
-    except ValueError:
+        start = parsing.parse_date(start_text)
+    except parsing.ParseError as exc:
+        if exc.message == parsing.MSG_DATE_RANGE:
+            return error_page(400, _("The start date is too far from today."))
         start = None
     if start is None:
         return error_page(400, _("Give the start as a date: YYYY-MM-DD."))
-    if not days_text.isdigit() or not 1 <= int(days_text) <= queries.MAX_WINDOW_DAYS:
+    try:
+        days = parsing.parse_int(days_text, minimum=1, maximum=queries.MAX_WINDOW_DAYS)
+    except parsing.ParseError:
+        days = None
+    if days is None:
         return error_page(
             400, _("Give days as a whole number from 1 to %(n)s.", n=queries.MAX_WINDOW_DAYS)
         )
@@ -46,7 +52,7 @@ def availability_api():
     if not today - timedelta(days=366) <= start <= today + timedelta(days=2 * 366):
         return error_page(400, _("The start date is too far from today."))
     try:
-        slots = queries.availability(code, start, int(days_text), now, for_patient=True)
+        slots = queries.availability(code, start, days, now, for_patient=True)
     except queries.UnknownVisitType:
         return error_page(400, _("Unknown service: give a visit type code, e.g. consultation."))
     return jsonify(

@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from intake.accounts.roles import CLINICAL_ROLES
+from intake.core import parsing
 from intake.core.access import require, role_required
 from intake.core.errors import DomainError
 from intake.core.text import N_
 from intake.core.types import utcnow
-from intake.core.web import safe_next
+from intake.core.web import query_int, safe_next
 from intake.extensions import db
 from intake.patients.models import Patient
 from intake.scheduling import queries, services, visit_status
@@ -22,11 +23,11 @@ from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment, Ap
 from intake.scheduling.views import bp
 from intake.scheduling.views._common import (
     _gate_missing,
+    _gate_texts,
     _mode_choices,
     _picker,
     _show_error,
     long_day_label,
-    parse_day,
     parse_start,
     time_label,
     zone_label,
@@ -68,10 +69,11 @@ def desk():
     now = utcnow()
     cal = queries.clinic_calendar()
     today = cal.today(now)
-    day = parse_day(request.args.get("day"))
-    if request.args.get("day") and day is None:
-        flash(_("Enter the day as YYYY-MM-DD."), "warning")
-    day = day or today
+    try:
+        day = parsing.parse_date(request.args.get("day")) or today
+    except parsing.ParseError as exc:
+        flash(exc.text(_), "warning")
+        day = today
     listing = queries.day_list(day, cal)
     return render_template(
         "scheduling/desk.html",
@@ -204,7 +206,7 @@ def desk_reschedule(appointment_id: int):
 @role_required(*CLINICAL_ROLES)
 def desk_book():
     search = request.args.get("q", "").strip()[:100]
-    patient_id = request.args.get("patient_id", type=int)
+    patient_id = query_int("patient_id")
     patient = db.session.get(Patient, patient_id) if patient_id else None
     context = {"search": search, "patient": patient}
     if patient is None:
@@ -233,7 +235,7 @@ def desk_book():
                 db.session.rollback()
                 return render_template(
                     "scheduling/desk_book.html",
-                    missing=[item.text(_) for item in exc.missing],
+                    missing=_gate_texts(exc.missing),
                     **context,
                 )
             except DomainError as exc:

@@ -13,10 +13,10 @@ from intake.core.access import role_required
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
 from intake.core.web import show_domain_error
+from intake.core.weekdays import WEEKDAY_LABELS
 from intake.extensions import db
 from intake.scheduling import clinic_setup, queries
 from intake.scheduling.forms import (
-    WEEKDAY_LABELS,
     ClosureForm,
     ConfirmForm,
     ResourceForm,
@@ -77,7 +77,7 @@ def _save_resource_from(form: ResourceForm, resource: Resource | None) -> Resour
         is_per_day=form.is_per_day.data,
         pool_id=_int_or_none(form.pool_id.data),
         user_id=_int_or_none(form.user_id.data),
-        working_weekdays=[int(d) for d in form.working_weekdays.data or []] or None,
+        working_weekdays=form.working_weekdays.data or None,
         is_active=form.is_active.data,
     )
 
@@ -133,7 +133,7 @@ def resource_edit(resource_id: int):
         )
         form.pool_id.data = str(resource.pool_id or "")
         form.user_id.data = str(resource.user_id or "")
-        form.working_weekdays.data = [str(d) for d in sorted(resource.weekdays or range(7))]
+        form.working_weekdays.data = sorted(resource.weekdays or range(7))
         form.is_active.data = resource.is_active
     if form.validate_on_submit():
         try:
@@ -148,7 +148,7 @@ def resource_edit(resource_id: int):
                 capacity=form.capacity.data,
                 pool_id=_int_or_none(form.pool_id.data),
                 user_id=_int_or_none(form.user_id.data),
-                working_weekdays=[int(d) for d in form.working_weekdays.data or []] or None,
+                working_weekdays=form.working_weekdays.data or None,
                 is_active=form.is_active.data,
             )
         except DomainError as exc:

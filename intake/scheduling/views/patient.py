@@ -22,6 +22,7 @@ from intake.scheduling.views import bp
 from intake.scheduling.views._common import (
     _can_see,
     _gate_missing,
+    _gate_texts,
     _mode_choices,
     _own_appointment,
     _picker,
@@ -73,7 +74,7 @@ def book(visit_type: str):
                 return render_template(
                     "scheduling/book.html",
                     vt=vt,
-                    missing=[item.text(_) for item in exc.missing],
+                    missing=_gate_texts(exc.missing),
                 )
             except DomainError as exc:
                 _show_error(exc)
