@@ -101,8 +101,12 @@ def make_user(app):
             # patients), so tests may compare either; tests of the patient ≠ login
             # separation use make_patient(with_login=False) to shift the ids.
             named = "full_name" in overrides
+            from intake.patients.models import Patient
+
             create_patient(
-                patient_id=user.id,
+                # The login's id when free (tests may compare either); taken by a
+                # record without a login, the ids differ, as in real use.
+                patient_id=user.id if db.session.get(Patient, user.id) is None else None,
                 family_name=patient_fields.get(
                     "family_name", overrides["full_name"] if named else "Test"
                 ),

@@ -10,7 +10,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from intake.core.languages import LANGUAGE_NAMES, PATIENT_ORDER
 from intake.patients.models import SEX_LABELS, Sex
@@ -21,6 +28,15 @@ FIRST_COUNTRIES = ("CN", "JP", "HK", "TW", "MO", "KR", "SG")
 
 def _required():
     return InputRequired(message=_l("This field is required."))
+
+
+def _filled():
+    """Required, and not only spaces (the text is trimmed first)."""
+    return DataRequired(message=_l("This field is required."))
+
+
+def _strip(value):
+    return " ".join(value.split()) if isinstance(value, str) else value
 
 
 def language_choices():
@@ -48,14 +64,20 @@ class PatientNameFields:
     """The patient's two identifiers' first half: names in their own script and
     in Latin letters (as in the passport)."""
 
-    family_name = StringField(_l("Family name"), validators=[_required(), Length(max=100)])
-    given_name = StringField(_l("Given name"), validators=[_required(), Length(max=100)])
+    family_name = StringField(
+        _l("Family name"), filters=[_strip], validators=[_filled(), Length(max=100)]
+    )
+    given_name = StringField(
+        _l("Given name"), filters=[_strip], validators=[_filled(), Length(max=100)]
+    )
     family_name_latin = StringField(
         _l("Family name in Latin letters (as in the passport)"),
+        filters=[_strip],
         validators=[Optional(), Length(max=100)],
     )
     given_name_latin = StringField(
         _l("Given name in Latin letters (as in the passport)"),
+        filters=[_strip],
         validators=[Optional(), Length(max=100)],
     )
     date_of_birth = DateField(_l("Date of birth"), validators=[_required()], format="%Y-%m-%d")

@@ -231,10 +231,18 @@ def test_staff_with_initial_password_must_change_it_first(live_server, page: Pag
     page.get_by_label("Repeat the new password").fill("Quiet-Orchard-Lamp-58")
     page.get_by_role("button", name="Save the new password").click()
 
-    # The patient list, with the navigation of a coordinator.
+    # A coordinator's home: the worklist, with the navigation of a coordinator.
+    expect(page).to_have_url(f"{live_server}/worklist")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Worklist")
+    expect(page.get_by_role("status").first).to_have_text("Your password was changed.")
+    expect(page.locator("nav a.nav-link[aria-current=page]")).to_have_text("Worklist")
+    assert_accessible(page)
+    shoot(page, "10-staff-worklist")
+
+    # The patient list is open to them now.
+    page.locator("nav a.nav-link", has_text="Patients").click()
     expect(page).to_have_url(f"{live_server}/patients")
     expect(page.get_by_role("heading", level=1)).to_have_text("Patients")
-    expect(page.get_by_role("status").first).to_have_text("Your password was changed.")
     expect(page.locator("nav a.nav-link[aria-current=page]")).to_have_text("Patients")
     assert_accessible(page)
-    shoot(page, "10-staff-patient-list")
+    shoot(page, "10b-staff-patient-list")

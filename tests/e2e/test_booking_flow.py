@@ -1,13 +1,15 @@
 """Booking in a real browser: an approved patient, on a phone and in Chinese,
 books the collection visit (day → time → confirm), receives the confirmation
-with its .ics file (in the outbox, and by the download link), and the
+with its .ics file (in the outbox, and by the download link), sees the visit
+and the reserved culture place on the journey page and on "My page", and the
 coordinator's day list shows the visit. Every page passes axe."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from babel.dates import format_date, format_time
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -17,11 +19,12 @@ from intake.core import settings
 from intake.extensions import db
 from intake.notifications.models import Message
 from intake.scheduling.demo import seed_scheduling
-from intake.scheduling.models import Appointment
+from intake.scheduling.models import Appointment, Hold
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import assert_accessible, log_in
 
 SHOTS = Path("/tmp/booking-shots")
+PHONE_SHOTS = Path("/tmp/shots")  # the booked visit on the patient's own pages
 
 
 def shot(page: Page, name: str) -> None:
@@ -30,7 +33,7 @@ def shot(page: Page, name: str) -> None:
 
 
 def test_approved_patient_books_the_collection_in_chinese(
-    app, live_server, page: Page, browser, make_user, make_approved_patient
+    app, live_server, page: Page, browser, make_user, make_approved_patient, zh
 ):
     settings.seed_defaults()
     seed_scheduling(password=PASSWORD, with_bookings=False)
@@ -96,6 +99,51 @@ def test_approved_patient_books_the_collection_in_chinese(
     mailed = Calendar.from_ical(message.attachment_body).walk("VEVENT")[0]
     assert str(mailed["uid"]) == str(downloaded["uid"])
     assert mailed.decoded("dtstart") == appointment.start_at
+
+    # --- the journey page and "My page" show the visit and the culture place
+    zone = app_zone(app)
+    local_start = appointment.start_at.astimezone(zone)
+    visit_day = format_date(local_start.date(), "medium", locale="zh_Hans")
+    visit_time = format_time(local_start, "short", locale="zh_Hans")
+    held_days = sorted(
+        {
+            unit_start.astimezone(zone).date()
+            for unit_start in db.session.execute(
+                select(Hold.unit_start).where(
+                    Hold.course_id == appointment.course_id, Hold.appointment_id.is_(None)
+                )
+            ).scalars()
+        }
+    )
+    assert held_days and held_days[0] == local_start.date()
+    # One place every day from the collection day on (the culture's weeks in the lab).
+    assert held_days == [held_days[0] + timedelta(days=n) for n in range(len(held_days))]
+    assert len(held_days) > 1
+    first, last = (
+        format_date(day, "medium", locale="zh_Hans") for day in (held_days[0], held_days[-1])
+    )
+    reserved = zh("Your culture place is reserved from %(first)s to %(last)s.") or (
+        "Your culture place is reserved from %(first)s to %(last)s."
+    )
+    reserved = reserved.replace("%(first)s", first).replace("%(last)s", last)
+    booked = zh("Your collection visit is booked") or "Your collection visit is booked"
+    for path, name in (
+        ("/journey", "journey-booked-collection-zh"),
+        ("/me", "me-booked-collection-zh"),
+    ):
+        page.goto(f"{live_server}{path}")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+        card = page.locator("#booked-collection")
+        expect(card).to_be_visible()
+        expect(card.get_by_role("heading", level=2)).to_have_text(booked)
+        expect(card).to_contain_text(visit_day)
+        expect(card).to_contain_text(visit_time)
+        expect(card).to_contain_text("采集")
+        expect(page.locator("#culture-place")).to_have_text(reserved)
+        assert_accessible(page)
+        PHONE_SHOTS.mkdir(parents=True, exist_ok=True)
+        assert page.viewport_size["width"] == 390  # a phone
+        page.screenshot(path=str(PHONE_SHOTS / f"{name}.png"), full_page=True)
 
     # --- the coordinator's day list, on a phone too
     desk = browser.new_context(

@@ -41,7 +41,7 @@ def test_patient_in_chinese_to_approved_and_ready_to_book(
 ):
     services.ensure_reference_data()
     patient = make_user(Role.PATIENT, full_name="王丽", locale="zh_Hans")
-    coordinator = make_user(Role.COORDINATOR)
+    make_user(Role.COORDINATOR)
     doctor = make_user(Role.DOCTOR, full_name="Dr. Sato Hiroshi", locale="en")
     db.session.commit()
 

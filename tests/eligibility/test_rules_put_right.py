@@ -17,6 +17,7 @@ import hashlib
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -309,9 +310,7 @@ def test_a_refused_gated_booking_writes_nothing(clinic, make_submitted, coordina
     assert (_count(Appointment), _count(Hold)) == (0, 0)
 
 
-def test_staff_booking_is_refused_until_the_whole_gate_is_open(
-    clinic, make_approved, coordinator
-):
+def test_staff_booking_is_refused_until_the_whole_gate_is_open(clinic, make_approved, coordinator):
     patient = make_approved()  # approved, but no panel results and no consent
     start = clinic.at(clinic.day(weekday=TUESDAY), "13:00")
     with pytest.raises(booking.GateClosed) as refused:
@@ -437,6 +436,7 @@ def test_a_coordinator_may_not_correct_an_answer(make_submitted, coordinator, au
             reason="Told at the desk.",
         )
     assert current(patient).outcome == Outcome.INELIGIBLE
+    assert audit_rows("eligibility.answer_corrected") == []
 
 
 @pytest.mark.parametrize(
@@ -463,9 +463,10 @@ def test_an_invalid_correction_is_refused_on_the_value(
         )
     assert refused.value.field == "value"
     assert current(patient).answers["allergy_local_anaesthetic"] == "yes"
+    assert audit_rows("eligibility.answer_corrected") == []
 
 
-def test_the_correction_page_works_for_a_doctor(client, make_submitted, doctor, audit_rows):
+def test_the_correction_page_works_for_a_doctor(client, make_submitted, doctor):
     patient = make_submitted(ALLERGIC)
     record = current(patient)
     log_in(client, doctor)
@@ -629,9 +630,9 @@ def test_cross_border_consent_may_be_signed_before_the_consultation(make_submitt
 
 
 @pytest.fixture
-def booked_patient(clinic, make_ready, coordinator):
-    """Ready to book, with a past visit not yet closed, a future consultation
-    and a future collection booked by the desk."""
+def booked(clinic, make_ready, coordinator):
+    """A ready patient with a past visit the desk has not closed yet, and a
+    future consultation and collection booked by the desk."""
     patient = make_ready()
     past = booking.record_past_visit(
         patient.patient,
@@ -641,43 +642,40 @@ def booked_patient(clinic, make_ready, coordinator):
         status=AppointmentStatus.BOOKED,
         note="Consultation not yet closed by the desk.",
     )
+    day = clinic.day(weekday=TUESDAY)
     consultation = booking.book_visit(
-        patient.patient, "consultation", clinic.at(clinic.day(weekday=TUESDAY), "10:00"),
-        actor=coordinator,
+        patient.patient, "consultation", clinic.at(day, "10:00"), actor=coordinator
     )
     collection = booking.book_visit(
-        patient.patient, "collection", clinic.at(clinic.day(weekday=TUESDAY), "13:00"),
-        actor=coordinator,
+        patient.patient, "collection", clinic.at(day, "13:00"), actor=coordinator
     )
     db.session.commit()
-    patient.visits = (past, consultation, collection)
-    return patient
+    return SimpleNamespace(user=patient, past=past, future=(consultation, collection))
 
 
 REASON = "I would like to think about it longer with my family."
 
 
-def _withdraw(patient):
-    services.withdraw_consent(
-        patient.patient, ConsentKind.TREATMENT, actor=patient, reason=REASON
-    )
+def _withdraw(booked, kind: ConsentKind = ConsentKind.TREATMENT) -> None:
+    user = booked.user
+    services.withdraw_consent(user.patient, kind, actor=user, reason=REASON)
     db.session.commit()
 
 
-def test_withdrawal_cancels_each_future_visit_with_the_reason(booked_patient):
-    _withdraw(booked_patient)
-    _past, *future = booked_patient.visits
-    for appointment in future:
+@pytest.mark.parametrize("kind", list(ConsentKind), ids=lambda k: k.value)
+def test_withdrawal_cancels_each_future_visit_with_the_reason(booked, kind):
+    _withdraw(booked, kind)
+    for appointment in booked.future:
         assert appointment.status == AppointmentStatus.CANCELLED
         assert "Consent withdrawn" in appointment.cancel_reason
         assert REASON in appointment.cancel_reason
 
 
-def test_withdrawal_frees_the_holds_and_the_culture_place(booked_patient):
-    course = course_of(booked_patient)
-    _past, *future = booked_patient.visits
+def test_withdrawal_frees_the_holds_and_the_culture_place(booked):
+    course = course_of(booked.user)
+    future = booked.future
     assert db.session.execute(select(Hold.id).where(Hold.course_id == course.id)).first()
-    _withdraw(booked_patient)
+    _withdraw(booked)
     held = db.session.execute(
         select(Hold.id).where(
             (Hold.appointment_id.in_([a.id for a in future])) | (Hold.course_id == course.id)
@@ -686,12 +684,12 @@ def test_withdrawal_frees_the_holds_and_the_culture_place(booked_patient):
     assert held == []
 
 
-def test_withdrawal_leaves_a_past_visit_alone(booked_patient):
-    past = booked_patient.visits[0]
+def test_withdrawal_leaves_a_past_visit_alone(booked):
+    past = booked.past
     holds_before = db.session.execute(
         select(func.count()).where(Hold.appointment_id == past.id)
     ).scalar_one()
-    _withdraw(booked_patient)
+    _withdraw(booked)
     assert past.status == AppointmentStatus.BOOKED and past.cancel_reason is None
     held = db.session.execute(
         select(func.count()).where(Hold.appointment_id == past.id)
@@ -699,25 +697,23 @@ def test_withdrawal_leaves_a_past_visit_alone(booked_patient):
     assert held == holds_before > 0
 
 
-def test_withdrawal_halts_the_course(booked_patient):
-    _withdraw(booked_patient)
-    course = course_of(booked_patient)
+def test_withdrawal_halts_the_course(booked):
+    _withdraw(booked)
+    course = course_of(booked.user)
     assert course.status == CourseStatus.HALTED
     assert queries.course_journey(course, today=services.clinic_today())["journey"].is_stopped
 
 
-def test_withdrawal_tells_the_patient_and_every_active_coordinator(
-    booked_patient, coordinator, make_user
-):
+def test_withdrawal_tells_the_patient_and_every_active_coordinator(booked, coordinator, make_user):
     second = make_user(Role.COORDINATOR)
     make_user(Role.COORDINATOR, is_active=False)
     first_new = (db.session.execute(select(func.max(Message.id))).scalar_one() or 0) + 1
-    _withdraw(booked_patient)
+    _withdraw(booked)
     messages = db.session.execute(
         select(Message).where(Message.id >= first_new).order_by(Message.id)
     ).scalars()
     sent = [(m.template, m.patient_id, m.user_id) for m in messages]
-    patient_id = booked_patient.patient.id
+    patient_id = booked.user.patient.id
     told_patient = sorted(t for t, p, u in sent if p == patient_id)
     assert told_patient == [
         "eligibility_consent_withdrawn",
@@ -766,13 +762,45 @@ def test_a_patient_with_a_booked_collection_is_not_asked_again(
 ):
     patient = make_ready()
     booking.book_visit(
-        patient.patient, "collection", clinic.at(clinic.day(weekday=TUESDAY), "13:00"),
+        patient.patient,
+        "collection",
+        clinic.at(clinic.day(weekday=TUESDAY), "13:00"),
         actor=coordinator,
     )
     _publish_treatment(manager, changes_meaning=True)
     journey = queries.course_journey(course_of(patient), today=services.clinic_today())
     assert journey["consent_outdated"] is False
     assert "consent_outdated" not in journey["gate"].codes
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: queries.collection_gate_for asks for the new version even once the "
+    "collection is booked, while course_journey does not (see the report of issue 7)",
+)
+def test_a_booked_collection_can_still_be_moved_after_a_meaning_change(
+    clinic, make_ready, coordinator, manager
+):
+    patient = make_ready()
+    day = clinic.day(weekday=TUESDAY)
+    appointment = booking.book_visit(
+        patient.patient, "collection", clinic.at(day, "13:00"), actor=coordinator
+    )
+    _publish_treatment(manager, changes_meaning=True)
+    later = clinic.day(min_days=(day - clinic.today).days + 1)
+    moved = booking.reschedule_visit(appointment, clinic.at(later, "13:00"), actor=coordinator)
+    assert clinic.cal.local_date(moved.start_at) == later
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: queries.outdated_consent compares version numbers across languages, so a "
+    "new Chinese version asks an English signer for a signature they cannot give",
+)
+def test_a_new_version_in_another_language_does_not_close_the_gate(make_ready, manager):
+    patient = make_ready()  # signed the English text, version 1
+    _publish_treatment(manager, changes_meaning=True, locale="zh_Hans")
+    assert _gate(patient).allowed
 
 
 # ------------------------------------------- 9. the fingerprint of the text shown
