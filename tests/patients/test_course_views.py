@@ -7,17 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from intake.accounts.roles import Role
-from intake.core.errors import Conflict
 from intake.core import settings
+from intake.core.errors import Conflict
 from intake.eligibility import services as intake_services
 from intake.eligibility.demo import ELIGIBLE_ANSWERS, answer_pages, submit
 from intake.extensions import db
 from intake.scheduling import services
 from intake.scheduling.models import AppointmentStatus
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import log_in
 from tests.helpers import course_of
 
 TUESDAY = 1
@@ -137,7 +136,7 @@ def test_the_worklist_puts_each_course_in_its_lane(
     drafting = make_user(Role.PATIENT, family_name="Still", given_name="Drafting")
     answer_pages(drafting, ELIGIBLE_ANSWERS, pages=1)
     ready = make_approved_patient(family_name="Ready", given_name="Tobook")
-    walk_in = make_patient(with_login=False, family_name="Walk", given_name="In")
+    make_patient(with_login=False, family_name="Walk", given_name="In")
     db.session.commit()
     login_as(Role.DOCTOR)
     page = _page(client, "/worklist")

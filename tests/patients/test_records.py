@@ -5,7 +5,6 @@ in; courses; search; the staff record and the patient's pages agree."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -19,8 +18,8 @@ from intake.notifications.models import Message
 from intake.patients import services as patient_services
 from intake.patients.models import Course, CourseStatus, Patient
 from intake.scheduling import services
-from intake.scheduling.models import Appointment, AppointmentStatus
-from tests.conftest import PASSWORD, log_in
+from intake.scheduling.models import Appointment
+from tests.conftest import log_in
 
 WALK_IN = {
     "family_name": "张",
