@@ -34,11 +34,14 @@ run: install translations
 	$(BIN)/flask seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-# Debian's Chromium for the browser tests, Debian's PostgreSQL server for the
+# Debian's Chromium for the browser tests (with CJK fonts, so screenshots of
+# the Chinese and Japanese pages show text), Debian's PostgreSQL server for the
 # second run of the suite; installed only when missing.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  && ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium postgresql fonts-noto-cjk >/dev/null; }
 
 lint: install-test
 	$(BIN)/ruff check .

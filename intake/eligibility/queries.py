@@ -178,7 +178,7 @@ def collection_gate_for(course: Course, *, today: date, visit_date: date | None 
         validity_days=settings.get("panel_validity_days"),
         today=today,
         visit_date=visit_date,
-        consent_outdated=outdated_consent(signatures),
+        consent_outdated=outdated_consent(course.id, signatures),
     )
 
 
@@ -193,18 +193,26 @@ def latest_reviews(questionnaire_id: int) -> list[Review]:
     )
 
 
-def outdated_consent(signatures: dict[ConsentKind, ConsentSignature]) -> bool:
-    """Has a version that changes the meaning been published since the
-    treatment consent was signed? (One query.)"""
+def outdated_consent(course_id: int, signatures: dict[ConsentKind, ConsentSignature]) -> bool:
+    """Must the treatment consent be signed again? Yes when a version that
+    changes the meaning was published, in the language signed, after the one
+    signed, and the course has not reached its collection (booked or done).
+    One query, a second only when a newer version exists."""
     treatment = signatures.get(ConsentKind.TREATMENT)
     if treatment is None or treatment.is_withdrawn:
         return False
     newest = db.session.execute(
         select(func.max(ConsentDocument.version)).where(
-            ConsentDocument.kind == ConsentKind.TREATMENT, ConsentDocument.changes_meaning
+            ConsentDocument.kind == ConsentKind.TREATMENT,
+            ConsentDocument.locale == treatment.locale,
+            ConsentDocument.changes_meaning,
         )
     ).scalar_one_or_none()
-    return newest is not None and treatment.version < newest
+    if newest is None or treatment.version >= newest:
+        return False
+    from intake.scheduling.queries import course_collection
+
+    return course_collection(course_id) is None
 
 
 def course_journey(course: Course, *, today: date, now=None) -> dict:
@@ -224,7 +232,7 @@ def course_journey(course: Course, *, today: date, now=None) -> dict:
     collection = scheduling_queries.course_collection(course.id)
     cal = scheduling_queries.clinic_calendar()
     place = scheduling_queries.culture_place(course.id, cal)
-    resign = collection is None and outdated_consent(signatures)
+    resign = collection is None and outdated_consent(course.id, signatures)
     gate = gate_from(
         questionnaire,
         results,
@@ -358,6 +366,7 @@ def review_page(questionnaire: Questionnaire, *, today: date) -> dict:
         signatures,
         validity_days=settings.get("panel_validity_days"),
         today=today,
+        consent_outdated=outdated_consent(course_id, signatures),
     )
     return {
         "reviews": reviews,
@@ -413,6 +422,7 @@ def panel_page(patient, *, today: date) -> dict:
         signatures,
         validity_days=settings.get("panel_validity_days"),
         today=today,
+        consent_outdated=outdated_consent(course.id, signatures),
     )
     return {
         "panel_items": items,

@@ -170,11 +170,13 @@ def worklist(*, now: datetime) -> dict:
         .order_by(ConsentSignature.id)
     ).scalars():
         signatures.setdefault(sig.course_id, {})[sig.kind] = sig
-    newest_meaning = db.session.execute(
-        select(func.max(ConsentDocument.version)).where(
-            ConsentDocument.kind == ConsentKind.TREATMENT, ConsentDocument.changes_meaning
-        )
-    ).scalar_one_or_none()
+    newest_meaning = dict(
+        db.session.execute(
+            select(ConsentDocument.locale, func.max(ConsentDocument.version))
+            .where(ConsentDocument.kind == ConsentKind.TREATMENT, ConsentDocument.changes_meaning)
+            .group_by(ConsentDocument.locale)
+        ).all()
+    )
     collections = {}
     for appointment in db.session.execute(
         select(Appointment)
@@ -199,8 +201,7 @@ def worklist(*, now: datetime) -> dict:
             collection is None
             and treatment is not None
             and not treatment.is_withdrawn
-            and newest_meaning is not None
-            and treatment.version < newest_meaning
+            and treatment.version < newest_meaning.get(treatment.locale, 0)
         )
         gate = eq.gate_from(
             questionnaire,

@@ -33,40 +33,7 @@ def _digits(phone):
     return digits or None
 
 
-def _sqlite_foreign_keys_off():
-    """SQLite: batch mode rebuilds a table (copy, DROP, rename) to change its
-    constraints; with foreign keys on, dropping a table that other rows point at
-    (questionnaires, appointments, consent_documents …) fails as soon as the
-    clinic has data. Turn them off for this connection (it takes effect here:
-    alembic has not begun a SQLite transaction yet) and back on when the
-    connection goes back to the pool; `_sqlite_check_foreign_keys` proves the
-    data is still consistent."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
-    migrating = bind.connection.dbapi_connection
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    restored = []
-
-    def _restore(dbapi_connection, _record):
-        if dbapi_connection is migrating and not restored:
-            restored.append(True)
-            dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    sa.event.listen(bind.engine, "checkin", _restore)
-
-
-def _sqlite_check_foreign_keys():
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
-    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
-    if broken:
-        raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
-
-
 def upgrade():
-    _sqlite_foreign_keys_off()
     with op.batch_alter_table("users") as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -277,7 +244,6 @@ def upgrade():
         "UPDATE messages SET patient_id = (SELECT p.id FROM patients p "
         "WHERE p.user_id = messages.user_id)"
     ))
-    _sqlite_check_foreign_keys()
 
 
 def _collection_visit_of(hold, visits):
@@ -290,7 +256,6 @@ def _collection_visit_of(hold, visits):
 
 
 def downgrade():
-    _sqlite_foreign_keys_off()
     bind = op.get_bind()
     when = intake.core.types.UTCDateTime(timezone=True)
     visits = {}
@@ -351,4 +316,3 @@ def downgrade():
         batch_op.drop_column("text_sha256")
     with op.batch_alter_table("consent_documents") as batch_op:
         batch_op.drop_column("changes_meaning")
-    _sqlite_check_foreign_keys()

@@ -773,11 +773,6 @@ def test_a_patient_with_a_booked_collection_is_not_asked_again(
     assert "consent_outdated" not in journey["gate"].codes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: queries.collection_gate_for asks for the new version even once the "
-    "collection is booked, while course_journey does not (see the report of issue 7)",
-)
 def test_a_booked_collection_can_still_be_moved_after_a_meaning_change(
     clinic, make_ready, coordinator, manager
 ):
@@ -792,11 +787,6 @@ def test_a_booked_collection_can_still_be_moved_after_a_meaning_change(
     assert clinic.cal.local_date(moved.start_at) == later
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: queries.outdated_consent compares version numbers across languages, so a "
-    "new Chinese version asks an English signer for a signature they cannot give",
-)
 def test_a_new_version_in_another_language_does_not_close_the_gate(make_ready, manager):
     patient = make_ready()  # signed the English text, version 1
     _publish_treatment(manager, changes_meaning=True, locale="zh_Hans")
