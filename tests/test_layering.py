@@ -28,6 +28,8 @@ PURE = [
     "scheduling/visit_status.py",
     "scheduling/changes.py",
     "scheduling/visit_kinds.py",
+    "patients/journey.py",
+    "patients/worklist.py",
 ]
 
 

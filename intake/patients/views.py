@@ -12,7 +12,7 @@ from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core.access import can_view_patient, require, role_required
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
-from intake.core.web import show_domain_error
+from intake.core.web import MAX_PAGE, query_int, query_text, show_domain_error
 from intake.eligibility.queries import panel_items
 from intake.extensions import db
 from intake.patients import queries, services
@@ -31,8 +31,8 @@ def home():
 @bp.get("/patients")
 @role_required(*CLINICAL_ROLES)
 def staff_home():
-    search = request.args.get("q", "").replace("\x00", "").strip()[:100]
-    page = queries.patient_list(search, request.args.get("page", 1, type=int))
+    search = query_text("q", max_length=100) or ""
+    page = queries.patient_list(search, query_int("page", maximum=MAX_PAGE, default=1))
     return render_template(
         "patients/staff_home.html",
         page=page,

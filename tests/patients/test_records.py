@@ -249,3 +249,13 @@ def test_patient_and_login_ids_differ_and_each_sees_only_their_own(
     assert f"/visits/{my_visit.id}" in body and f"/visits/{their_visit.id}" not in body
     with client.get("/journey") as r:
         assert r.status_code == 200 and 'data-step="book"' in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"page": "99999999999999999999999"}, {"page": "-3"}, {"q": "a\x00b"}, {"page": "abc"}],
+)
+def test_the_patient_list_answers_odd_query_strings(client, login_as, query):
+    login_as(Role.COORDINATOR)
+    with client.get("/patients", query_string=query) as r:
+        assert r.status_code == 200
