@@ -197,22 +197,34 @@ def outdated_consent(course_id: int, signatures: dict[ConsentKind, ConsentSignat
     """Must the treatment consent be signed again? Yes when a version that
     changes the meaning was published, in the language signed, after the one
     signed, and the course has not reached its collection (booked or done).
-    One query, a second only when a newer version exists."""
+    Always one statement, whatever the data."""
+    from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
+
     treatment = signatures.get(ConsentKind.TREATMENT)
-    if treatment is None or treatment.is_withdrawn:
-        return False
-    newest = db.session.execute(
-        select(func.max(ConsentDocument.version)).where(
+    signed = treatment is not None and not treatment.is_withdrawn
+    newest = (
+        select(func.max(ConsentDocument.version))
+        .where(
             ConsentDocument.kind == ConsentKind.TREATMENT,
-            ConsentDocument.locale == treatment.locale,
+            ConsentDocument.locale == (treatment.locale if signed else ""),
             ConsentDocument.changes_meaning,
         )
-    ).scalar_one_or_none()
-    if newest is None or treatment.version >= newest:
-        return False
-    from intake.scheduling.queries import course_collection
-
-    return course_collection(course_id) is None
+        .scalar_subquery()
+    )
+    collected = (
+        select(Appointment.id)
+        .join(VisitType, Appointment.visit_type_id == VisitType.id)
+        .where(
+            Appointment.course_id == course_id,
+            VisitType.day_block_resource_id.is_not(None),
+            Appointment.status.in_(
+                (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.COMPLETED)
+            ),
+        )
+        .exists()
+    )
+    version, has_collection = db.session.execute(select(newest, collected)).one()
+    return signed and version is not None and treatment.version < version and not has_collection
 
 
 def course_journey(course: Course, *, today: date, now=None) -> dict:

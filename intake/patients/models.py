@@ -49,7 +49,7 @@ class CourseStatus(enum.StrEnum):
 
 
 COURSE_STATUS_LABELS = {
-    CourseStatus.OPEN: N_("In progress"),
+    CourseStatus.OPEN: N_("Ongoing"),
     CourseStatus.HALTED: N_("Halted (consent withdrawn)"),
     CourseStatus.DECLINED: N_("Declined"),
     CourseStatus.COMPLETED: N_("Completed"),

@@ -70,7 +70,8 @@ def test_registration_creates_patient_and_audit_row(client):
 
 
 def test_logging_in_before_confirming_sends_a_new_link(client):
-    client.post("/register", data=GOOD).close()
+    client.post("/register", data={**GOOD, "locale": "en"}).close()
+    client.post("/language", data={"locale": "en"}).close()
     data = {"email": GOOD["email"], "password": GOOD["password"]}
     with client.post("/login", data=data) as r:
         assert r.status_code == 200
