@@ -20,7 +20,7 @@ ACTION_LABELS: dict[str, str] = {
     "accounts.password_change": N_("Password changed"),
     "accounts.password_reset": N_("Password reset"),
     "accounts.password_reset_requested": N_("Password reset requested"),
-    "accounts.register": N_("Registered"),
+    "accounts.register": N_("Account registered"),
     "accounts.set_locale": N_("Language changed"),
     "accounts.two_factor_enable": N_("Two-step login set up"),
     "accounts.two_factor_failed": N_("Two-step login code refused"),

@@ -87,6 +87,13 @@ def register():
     return render_template("patients/register.html", form=form, duplicates=duplicates)
 
 
+def _record_context(patient: Patient) -> dict:
+    data = queries.patient_record(patient, now=utcnow())
+    lang = str(get_locale())
+    data["gate_texts"] = [item.text(_, lang=lang) for item in data["intake"]["gate"].missing]
+    return data
+
+
 def _patient_or_404(patient_id: int) -> Patient:
     patient = db.get_or_404(Patient, patient_id)
     require(can_view_patient(current_user, patient))
@@ -107,7 +114,7 @@ def record(patient_id: int):
         can_register=current_user.role in services.REGISTRARS,
         sex_labels=SEX_LABELS,
         course_status_labels=COURSE_STATUS_LABELS,
-        **queries.patient_record(patient, now=utcnow()),
+        **_record_context(patient),
     )
 
 
@@ -138,7 +145,7 @@ def invite(patient_id: int):
         can_register=True,
         sex_labels=SEX_LABELS,
         course_status_labels=COURSE_STATUS_LABELS,
-        **queries.patient_record(patient, now=utcnow()),
+        **_record_context(patient),
     ), 400
 
 
@@ -165,12 +172,30 @@ def worklist():
     from intake.patients import worklist as lanes
 
     data = queries.worklist(now=utcnow())
+    lang = str(get_locale())
+    names = {item.code: item.label(lang) for item in panel_items()}
+    problems = {
+        "panel_missing": _("not recorded"),
+        "panel_pending": _("waiting for a doctor's assessment"),
+        "panel_expired": _("expired"),
+        "panel_unacceptable": _("not acceptable"),
+        "panel_date_invalid": _("no valid test date"),
+    }
+    for rows in data["lanes"].values():
+        for row in rows:
+            groups: dict[str, list[str]] = {}
+            for code in row["reasons"]:
+                kind, _sep, item = code.partition(":")
+                if row["collection"] is not None and not item:  # expiring before the visit
+                    kind, item = "panel_expired", code
+                if kind in problems:
+                    groups.setdefault(problems[kind], []).append(names.get(item, item))
+            row["reason_groups"] = groups
     first = lanes.FOR_DOCTOR if current_user.role == Role.DOCTOR else lanes.FOR_COORDINATOR
     order = [*first, *(lane for lane in lanes.LANES if lane not in first)]
     return render_template(
         "patients/worklist.html",
         order=order,
         titles=lanes.LANE_TITLES,
-        item_names={item.code: item.label(str(get_locale())) for item in panel_items()},
         **data,
     )

@@ -135,7 +135,7 @@ def test_approved_patient_books_the_collection_in_chinese(
         expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
         card = page.locator("#booked-collection")
         expect(card).to_be_visible()
-        expect(card.get_by_role("heading", level=2)).to_have_text(booked)
+        expect(card.locator("#collection-h")).to_have_text(booked)
         expect(card).to_contain_text(visit_day)
         expect(card).to_contain_text(visit_time)
         expect(card).to_contain_text("采集")

@@ -13,7 +13,12 @@ from intake.core.access import role_required
 from intake.core.errors import DomainError
 from intake.core.web import show_domain_error
 from intake.eligibility import queries, services
-from intake.eligibility.forms import PanelItemForm, PanelItemMoveForm, PanelResultForm
+from intake.eligibility.forms import (
+    PanelItemForm,
+    PanelItemMoveForm,
+    PanelResultForm,
+    acceptable_choices,
+)
 from intake.eligibility.models import ConsentKind, PanelItemDefinition
 from intake.eligibility.views import bp
 from intake.eligibility.views._common import (
@@ -30,6 +35,9 @@ from intake.extensions import db
 
 def _result_form(panel_items, formdata=None) -> PanelResultForm:
     form = PanelResultForm(formdata=formdata)
+    if current_user.role != Role.DOCTOR:
+        # Only a doctor judges a result: the coordinator records it as waiting.
+        form.acceptable.choices = [c for c in acceptable_choices() if c.value == "pending"]
     form.item_code.choices = [SelectChoice("", _("Choose…"))] + [
         SelectChoice(item.code, item.label(lang())) for item in panel_items
     ]
