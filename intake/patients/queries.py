@@ -100,7 +100,18 @@ def patient_record(patient: Patient, *, now: datetime) -> dict:
         .scalars()
         .all()
     )
+    duplicates = [
+        other
+        for other in possible_duplicates(
+            family_name=patient.family_name,
+            given_name=patient.given_name,
+            date_of_birth=patient.date_of_birth,
+            phone=patient.phone,
+        )
+        if other.id != patient.id
+    ]
     return {
+        "duplicates": duplicates,
         "recent": recent,
         "intake": journey,
         "visits": my_visits(patient, now),

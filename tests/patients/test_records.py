@@ -259,3 +259,22 @@ def test_the_patient_list_answers_odd_query_strings(client, login_as, query):
     login_as(Role.COORDINATOR)
     with client.get("/patients", query_string=query) as r:
         assert r.status_code == 200
+
+
+def test_a_self_registered_twin_of_a_walk_in_is_flagged_on_both_records(
+    client, login_as, make_patient, make_user
+):
+    from datetime import date as day
+
+    walk_in = make_patient(
+        with_login=False, family_name="王", given_name="芳", date_of_birth=day(1971, 2, 3)
+    )
+    online = make_user(
+        Role.PATIENT, family_name="王", given_name="芳", date_of_birth=day(1971, 2, 3)
+    )
+    login_as(Role.COORDINATOR)
+    for mine, other in ((walk_in, online.patient), (online.patient, walk_in)):
+        with client.get(f"/patients/{mine.id}") as r:
+            body = r.get_data(as_text=True)
+        flagged = body.split('id="possible-duplicates"', 1)[1].split("</section>", 1)[0]
+        assert f"/patients/{other.id}" in flagged and f'/patients/{mine.id}"' not in flagged
