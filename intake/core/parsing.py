@@ -19,8 +19,10 @@ from intake.core.text import N_
 
 MIN_YEAR = 1900
 MAX_YEAR = 2200
-INT_MIN = -(2**63)
-INT_MAX = 2**63 - 1
+# The database's INTEGER (ids, counts): 32 bits on PostgreSQL; SQLite allows
+# 64, but the app runs on both, so a number must fit the stricter one.
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
 MAX_LENGTH = 40  # characters of a date, instant or number worth reading
 
 MSG_NUL = N_("The value contains a character that is not allowed.")
