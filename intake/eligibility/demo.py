@@ -53,6 +53,7 @@ INELIGIBLE_ANSWERS = {
 EXTRA_PATIENTS = (
     ("zhang.min@demo.clinic", "张敏", date(1962, 9, 8), "+86 137 0000 1122", "zh_Hans"),
     ("chen.jie@demo.clinic", "陈杰", date(1970, 4, 21), "+86 135 0000 3344", "zh_Hans"),
+    ("zhou.fang@demo.clinic", "周芳", date(1966, 10, 2), "+86 136 0000 5566", "zh_Hans"),
 )
 
 
@@ -209,4 +210,13 @@ def seed_eligibility() -> list[str]:
             reason="I would like to think about it longer with my family.",
         )
         lines.append("intake: 陈杰 withdrew consent (journey halted)")
+    if patient := fresh("zhou.fang@demo.clinic"):
+        make_ready_to_book(
+            patient,
+            doctor=doctor,
+            doctor_password=doctor_password,
+            coordinator=coordinator,
+            password=PATIENT_PASSWORD,
+        )
+        lines.append("intake: 周芳 ready; the scheduling demo books her collection")
     return lines

@@ -381,6 +381,15 @@ def _seed_bookings(lines: list[str], cal: queries.ClinicCalendar, password: str)
                 patient, "consultation", start, actor=coordinator, mode=VisitMode.IN_PERSON, now=now
             )
             upcoming += 1
+    # 周芳 (approved, panel and consent done) has her collection booked about two
+    # weeks ahead: her journey shows the visit and the culture place it reserves.
+    patient = demo.get("zhou.fang@demo.clinic")
+    if patient is not None:
+        day = _next_open_weekday(cal, today + timedelta(days=14))
+        start = _pick(rng, free_on("collection", day, now))
+        if start is not None:
+            services.book_visit(patient, "collection", start, actor=coordinator, now=now)
+            upcoming += 1
     for patient in extra:
         day = _next_open_weekday(cal, today + timedelta(days=21))
         start = _pick(rng, free_on("collection", day, now))

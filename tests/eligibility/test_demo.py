@@ -15,6 +15,7 @@ EXPECTED = {
     "smith@demo.clinic": ("book", QuestionnaireStatus.APPROVED),
     "zhang.min@demo.clinic": ("declined", QuestionnaireStatus.DECLINED),
     "chen.jie@demo.clinic": ("halted", QuestionnaireStatus.APPROVED),
+    "zhou.fang@demo.clinic": ("collection", QuestionnaireStatus.APPROVED),
 }
 
 
