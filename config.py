@@ -34,6 +34,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 3600 * 8
+    # A session ends after this long without a request (the last request's
+    # time travels in the signed session cookie). Staff screens show records.
+    STAFF_IDLE_TIMEOUT_SECONDS = int(os.environ.get("STAFF_IDLE_TIMEOUT_SECONDS", "900"))
+    PATIENT_IDLE_TIMEOUT_SECONDS = int(os.environ.get("PATIENT_IDLE_TIMEOUT_SECONDS", "3600"))
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

@@ -195,6 +195,12 @@ def record_login(user: User) -> None:
     audit.record(actor=user, action="accounts.login", entity=user, patient=_patient_of(user))
 
 
+def log_out(user: User) -> None:
+    """End every session of ``user``: a copy of the cookie stops working too."""
+    user.end_sessions()
+    audit.record(actor=user, action="accounts.logout", entity=user, patient=_patient_of(user))
+
+
 def check_password_change(user: User, *, current: str | None, new: str | None) -> None:
     """Every problem with this password change at once, writing nothing."""
     problems = Problems()
@@ -322,7 +328,7 @@ def update_user(user: User, *, actor: User, **fields) -> None:
     for name, value in fields.items():
         setattr(user, name, value)
     if fields.get("is_active") is False:
-        user.session_nonce = secrets.token_hex(8)
+        user.end_sessions()
     old, new = audit.changes(before, _snapshot(user))
     if new:
         audit.record(
@@ -400,7 +406,7 @@ def reset_two_factor(user: User, *, actor: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
-    user.session_nonce = secrets.token_hex(8)
+    user.end_sessions()
     audit.record(
         actor=actor,
         action="accounts.two_factor_reset",

@@ -166,7 +166,10 @@ def two_factor_setup():
 @bp.post("/logout")
 @login_required
 def logout():
-    locale = current_user.locale
+    user = current_user._get_current_object()
+    locale = user.locale
+    services.log_out(user)
+    db.session.commit()
     logout_user()
     session["lang"] = locale
     flash(_("You have logged out."), "info")
