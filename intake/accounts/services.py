@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from intake.accounts import two_factor
@@ -218,6 +218,7 @@ def change_password(user: User, *, current: str, new: str) -> None:
     before = _snapshot(user)
     user.set_password(new)
     user.is_password_temporary = False
+    _end_reset_tokens(user.id, utcnow())  # a link asked for earlier must not undo it
     audit.record(
         actor=user,
         action="accounts.password_change",
@@ -259,9 +260,45 @@ def valid_reset_token(token: str) -> PasswordResetToken | None:
     row = db.session.execute(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token))
     ).scalar_one_or_none()
-    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+    if (
+        row is None
+        or row.used_at is not None
+        or row.expires_at <= utcnow()
+        or not row.user.is_active
+    ):
         return None
     return row
+
+
+def _use_reset_token(row: PasswordResetToken, now) -> bool:
+    """Mark the token used, and with it every other unused token of its user
+    (an older link must not outlive a newer one, nor the reverse). The
+    database decides: only one request can turn this token from unused to
+    used, whatever runs at the same time."""
+    used = db.session.execute(
+        update(PasswordResetToken)
+        .where(
+            PasswordResetToken.id == row.id,
+            PasswordResetToken.used_at.is_(None),
+            PasswordResetToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        return False
+    _end_reset_tokens(row.user_id, now)
+    db.session.refresh(row)
+    return True
+
+
+def _end_reset_tokens(user_id: int, now) -> None:
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reset_password(token: str, new: str) -> User:
@@ -270,12 +307,14 @@ def reset_password(token: str, new: str) -> User:
         raise DomainError(_("This reset link has expired or was already used. Ask for a new one."))
     user = row.user
     check_new_password(new, email=user.email, name=user.full_name)
+    now = utcnow()
+    if not _use_reset_token(row, now):  # another request used it in the meantime
+        raise DomainError(_("This reset link has expired or was already used. Ask for a new one."))
     before = _snapshot(user)
     user.set_password(new)
     user.is_password_temporary = False
     if user.email_verified_at is None:  # the link proves the address
-        user.email_verified_at = utcnow()
-    row.used_at = utcnow()
+        user.email_verified_at = now
     audit.record(
         actor=user,
         action="accounts.password_reset",
