@@ -40,6 +40,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Failed passwords and login codes in a row (counted in the database, so
+    # across every worker); past the threshold the account is locked until
+    # ``locked_until`` (accounts.services.record_login_failure).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
     # When the owner proved the address (self-registered patients sign in only after).
     email_verified_at: Mapped[datetime | None]
     # Second factor (staff): the authenticator secret, when it was confirmed,
