@@ -34,11 +34,25 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 3600 * 8
+    # A session ends after this long without a request (the last request's
+    # time travels in the signed session cookie). Staff screens show records.
+    STAFF_IDLE_TIMEOUT_SECONDS = int(os.environ.get("STAFF_IDLE_TIMEOUT_SECONDS", "900"))
+    PATIENT_IDLE_TIMEOUT_SECONDS = int(os.environ.get("PATIENT_IDLE_TIMEOUT_SECONDS", "3600"))
 
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Per account, in the database (so across every worker): after this many
+    # failed passwords or codes in a row the account is locked for
+    # LOGIN_LOCKOUT_SECONDS, doubling with each further failure up to the longest.
+    LOGIN_LOCKOUT_THRESHOLD = int(os.environ.get("LOGIN_LOCKOUT_THRESHOLD", "5"))
+    LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "60"))
+    LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", "3600"))
+    # Reverse proxies in front of the app that add X-Forwarded-For/-Proto
+    # (0: none, the headers are ignored). The rate limit and the audit trail
+    # then see the client's address instead of the proxy's.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name
     PASSWORD_RESET_TTL_SECONDS = int(os.environ.get("PASSWORD_RESET_TTL_SECONDS", "3600"))

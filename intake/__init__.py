@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None, config_object: str | None = None
     if test_config:
         app.config.from_mapping(test_config)
     _finish_config(app)
+    _behind_proxies(app)
     _bounded_int_urls(app)
 
     from intake import errors, templating
@@ -51,6 +52,17 @@ def create_app(test_config: dict | None = None, config_object: str | None = None
         with app.app_context():
             sqlite.configure(db.engine)
     return app
+
+
+def _behind_proxies(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto from exactly PROXY_COUNT proxies: the
+    client's address is the one the last of them saw (never one the client
+    wrote itself)."""
+    count = app.config.get("PROXY_COUNT") or 0
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _bounded_int_urls(app: Flask) -> None:

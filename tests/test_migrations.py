@@ -645,3 +645,32 @@ def _populate_clinic_before_patients(conn):
         to_address="doctor@clinic.test",
         **message,
     )
+
+
+def test_login_lock_columns_upgrade_a_populated_database(tmp_path):
+    """Revision e45ef2ab68b6 on a clinic in use: every existing account starts
+    with no failed logins and no lock; downgrading removes both columns."""
+    app = _migration_app(tmp_path)
+    with app.app_context():
+        _empty(app)
+        upgrade(revision="1c1f29cb5d06")
+        with db.engine.begin() as conn:
+            _populate_clinic_before_patients(conn)
+        upgrade(revision="3071fc613a03")
+        upgrade(revision="e45ef2ab68b6")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, failed_logins, locked_until FROM users ORDER BY id")
+            ).all()
+        with db.engine.begin() as conn:  # the new columns work as the app uses them
+            conn.execute(text("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = 2"))
+        downgrade(revision="3071fc613a03")
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("users")}
+            users = conn.execute(text("SELECT count(*) FROM users")).scalar_one()
+        _empty(app)
+        db.engine.dispose()
+    assert [r.id for r in rows] == [1, 2, 3, 10, 11, 12]
+    assert {(r.failed_logins, r.locked_until) for r in rows} == {(0, None)}
+    assert not {"failed_logins", "locked_until"} & columns
+    assert users == 6

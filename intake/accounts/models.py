@@ -34,11 +34,17 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     is_password_temporary: Mapped[bool] = mapped_column(default=False)
-    # Rotated when the password changes: every older session stops working.
+    # Part of every session's id (``get_id``): rotating it (``end_sessions``)
+    # ends every session of this user on every device, server-side.
     session_nonce: Mapped[str] = mapped_column(String(32), default=_nonce)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Failed passwords and login codes in a row (counted in the database, so
+    # across every worker); past the threshold the account is locked until
+    # ``locked_until`` (accounts.services.record_login_failure).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
     # When the owner proved the address (self-registered patients sign in only after).
     email_verified_at: Mapped[datetime | None]
     # Second factor (staff): the authenticator secret, when it was confirmed,
@@ -62,6 +68,11 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every session cookie issued so far stops working (logout, a new
+        password, a disabled account, a reset second factor)."""
         self.session_nonce = _nonce()
 
     def check_password(self, password: str) -> bool:

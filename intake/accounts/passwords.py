@@ -34,3 +34,13 @@ def password_problems(password: str, *, min_length: int, personal: tuple[str, ..
     if any(p and len(p) >= 4 and p.lower() in lowered for p in personal):
         problems.append((N_("Do not use your e-mail address or name in the password."), {}))
     return problems
+
+
+def lockout_seconds(failures: int, *, threshold: int, first: int, longest: int) -> int:
+    """How long an account stays locked after its ``failures``-th failed
+    attempt in a row: not at all below ``threshold``, ``first`` seconds at
+    it, then twice as long with each further failure, at most ``longest``."""
+    if threshold < 1 or failures < threshold:
+        return 0
+    doublings = min(failures - threshold, 62)
+    return min(first * 2**doublings, longest)

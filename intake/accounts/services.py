@@ -10,12 +10,12 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from intake.accounts import two_factor
 from intake.accounts.models import PasswordResetToken, User
-from intake.accounts.passwords import password_problems
+from intake.accounts.passwords import lockout_seconds, password_problems
 from intake.accounts.roles import STAFF_ROLES, Role
 from intake.core import audit, settings
 from intake.core.errors import DomainError, NotAllowed, Problems
@@ -176,23 +176,120 @@ def confirm_registration(token: str) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user when the e-mail and password match an active account, else
-    None, taking the same time whether or not the account exists."""
+    """The user when the e-mail and password match an active account that is
+    not locked, else None, taking the same time whether or not the account
+    exists or is locked. A wrong password counts towards the lock."""
     user = find_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # equalise timing with a real check
         return None
+    now = utcnow()
+    if is_locked(user, now):
+        check_password_hash(_DUMMY_HASH, password)  # the password is not even tried
+        _refused_while_locked(user, "accounts.login_failed")
+        return None
     if not user.check_password(password) or not user.is_active:
-        audit.record(
-            actor=user, action="accounts.login_failed", entity=user, patient=_patient_of(user)
-        )
+        record_login_failure(user, "accounts.login_failed", now=now)
         return None
     return user
+
+
+def is_locked(user: User, now=None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def _not_locked(now):
+    return or_(User.locked_until.is_(None), User.locked_until <= now)
+
+
+def _refused_while_locked(user: User, action: str) -> None:
+    audit.record(
+        actor=user,
+        action=action,
+        entity=user,
+        after={"locked_until": user.locked_until},
+        patient=_patient_of(user),
+    )
+
+
+def record_login_failure(user: User, action: str, *, now=None) -> None:
+    """Count a wrong password or login code, and lock the account when the
+    count reaches the threshold (then for longer with each further failure).
+
+    The count is one ``UPDATE … SET failed_logins = failed_logins + 1`` that
+    returns the new value, so concurrent failures on any number of workers
+    are each counted once, and the one that reaches the threshold locks. An
+    attempt that finds the account locked meanwhile is not counted."""
+    now = now or utcnow()
+    failures = db.session.execute(
+        update(User)
+        .where(User.id == user.id, _not_locked(now))
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if failures is None:  # locked by a concurrent failure since it was read
+        db.session.refresh(user)
+        _refused_while_locked(user, action)
+        return
+    config = current_app.config
+    seconds = lockout_seconds(
+        failures,
+        threshold=config["LOGIN_LOCKOUT_THRESHOLD"],
+        first=config["LOGIN_LOCKOUT_SECONDS"],
+        longest=config["LOGIN_LOCKOUT_MAX_SECONDS"],
+    )
+    until = now + timedelta(seconds=seconds) if seconds else None
+    if until is not None:
+        # The row stays locked by the UPDATE above until the commit.
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(locked_until=until)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.refresh(user)
+    patient = _patient_of(user)
+    audit.record(
+        actor=user, action=action, entity=user, after={"failed_logins": failures}, patient=patient
+    )
+    if until is not None:
+        audit.record(
+            actor=user,
+            action="accounts.login_locked",
+            entity=user,
+            after={"failed_logins": failures, "locked_until": until},
+            patient=patient,
+        )
+
+
+def open_login(user: User) -> bool:
+    """The last step of a login by password (and code): the failure count
+    starts again and the login is recorded. False, writing nothing, when a
+    concurrent failure has locked the account since its password was checked."""
+    now = utcnow()
+    opened = db.session.execute(
+        update(User)
+        .where(User.id == user.id, _not_locked(now))
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if opened.rowcount != 1:
+        return False
+    db.session.refresh(user)
+    record_login(user)
+    return True
 
 
 def record_login(user: User) -> None:
     user.last_login_at = utcnow()
     audit.record(actor=user, action="accounts.login", entity=user, patient=_patient_of(user))
+
+
+def log_out(user: User) -> None:
+    """End every session of ``user``: a copy of the cookie stops working too."""
+    user.end_sessions()
+    audit.record(actor=user, action="accounts.logout", entity=user, patient=_patient_of(user))
 
 
 def check_password_change(user: User, *, current: str | None, new: str | None) -> None:
@@ -212,6 +309,7 @@ def change_password(user: User, *, current: str, new: str) -> None:
     before = _snapshot(user)
     user.set_password(new)
     user.is_password_temporary = False
+    _end_reset_tokens(user.id, utcnow())  # a link asked for earlier must not undo it
     audit.record(
         actor=user,
         action="accounts.password_change",
@@ -253,9 +351,45 @@ def valid_reset_token(token: str) -> PasswordResetToken | None:
     row = db.session.execute(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_hash(token))
     ).scalar_one_or_none()
-    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+    if (
+        row is None
+        or row.used_at is not None
+        or row.expires_at <= utcnow()
+        or not row.user.is_active
+    ):
         return None
     return row
+
+
+def _use_reset_token(row: PasswordResetToken, now) -> bool:
+    """Mark the token used, and with it every other unused token of its user
+    (an older link must not outlive a newer one, nor the reverse). The
+    database decides: only one request can turn this token from unused to
+    used, whatever runs at the same time."""
+    used = db.session.execute(
+        update(PasswordResetToken)
+        .where(
+            PasswordResetToken.id == row.id,
+            PasswordResetToken.used_at.is_(None),
+            PasswordResetToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        return False
+    _end_reset_tokens(row.user_id, now)
+    db.session.refresh(row)
+    return True
+
+
+def _end_reset_tokens(user_id: int, now) -> None:
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reset_password(token: str, new: str) -> User:
@@ -264,12 +398,16 @@ def reset_password(token: str, new: str) -> User:
         raise DomainError(_("This reset link has expired or was already used. Ask for a new one."))
     user = row.user
     check_new_password(new, email=user.email, name=user.full_name)
+    now = utcnow()
+    if not _use_reset_token(row, now):  # another request used it in the meantime
+        raise DomainError(_("This reset link has expired or was already used. Ask for a new one."))
     before = _snapshot(user)
     user.set_password(new)
     user.is_password_temporary = False
     if user.email_verified_at is None:  # the link proves the address
-        user.email_verified_at = utcnow()
-    row.used_at = utcnow()
+        user.email_verified_at = now
+    user.failed_logins = 0  # the owner has shown who they are: lift the lock
+    user.locked_until = None
     audit.record(
         actor=user,
         action="accounts.password_reset",
@@ -322,7 +460,7 @@ def update_user(user: User, *, actor: User, **fields) -> None:
     for name, value in fields.items():
         setattr(user, name, value)
     if fields.get("is_active") is False:
-        user.session_nonce = secrets.token_hex(8)
+        user.end_sessions()
     old, new = audit.changes(before, _snapshot(user))
     if new:
         audit.record(
@@ -380,11 +518,16 @@ def enable_two_factor(user: User, *, secret: str, code: str, now=None) -> None:
 
 
 def check_login_code(user: User, code: str, *, now=None) -> bool:
-    """True when ``code`` is the user's current code, not used before."""
+    """True when ``code`` is the user's current code, not used before and the
+    account is not locked. A wrong code counts towards the lock like a wrong
+    password; the right one lets ``open_login`` reset the count."""
     now = now or utcnow()
+    if is_locked(user, now):
+        _refused_while_locked(user, "accounts.two_factor_failed")
+        return False
     step = two_factor.matching_step(user.totp_secret, code, now=now, last_step=user.totp_last_step)
     if step is None:
-        audit.record(actor=user, action="accounts.two_factor_failed", entity=user)
+        record_login_failure(user, "accounts.two_factor_failed", now=now)
         return False
     user.totp_last_step = step
     return True
@@ -400,7 +543,7 @@ def reset_two_factor(user: User, *, actor: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
-    user.session_nonce = secrets.token_hex(8)
+    user.end_sessions()
     audit.record(
         actor=actor,
         action="accounts.two_factor_reset",

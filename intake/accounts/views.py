@@ -79,8 +79,8 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
-            db.session.commit()  # keep the failed-attempt audit row
-            form.password.errors = [_("The e-mail or password is not correct.")]
+            db.session.commit()  # keep the failure count and its audit row
+            form.password.errors = [_login_failed_message()]
         elif user.role == Role.PATIENT and user.email_verified_at is None:
             # The password was right: only the owner learns the address is unconfirmed.
             services.send_registration_link(user)
@@ -100,15 +100,27 @@ def login():
                 session["pending_login"] = user.get_id()
                 session["pending_next"] = next_url
                 return redirect(url_for("accounts.login_code"))
-            return _finish_login(user, next_url)
+            response = _finish_login(user, next_url)
+            if response is not None:
+                return response
+            form.password.errors = [_login_failed_message()]
     return render_template("accounts/login.html", form=form)
 
 
+def _login_failed_message() -> str:
+    # The same words whether the account is unknown, the password wrong or
+    # the account locked: nothing tells an attacker which.
+    return _("The e-mail or password is not correct.")
+
+
 def _finish_login(user: User, next_url: str | None):
+    """Open the session, or None when the account was locked meanwhile."""
+    if not services.open_login(user):
+        db.session.rollback()
+        return None
+    db.session.commit()
     login_user(user)
     session.pop("lang", None)
-    services.record_login(user)
-    db.session.commit()
     return redirect(next_url or home_url(user))
 
 
@@ -126,9 +138,12 @@ def login_code():
     form = CodeForm()
     if form.validate_on_submit():
         if services.check_login_code(user, form.code.data):
-            session.pop("pending_login", None)
-            return _finish_login(user, session.pop("pending_next", None))
-        db.session.commit()  # keep the failed-code audit row
+            response = _finish_login(user, session.get("pending_next"))
+            if response is not None:
+                session.pop("pending_login", None)
+                session.pop("pending_next", None)
+                return response
+        db.session.commit()  # keep the failure count and its audit row
         form.code.errors = [_("This code is not correct. Enter the newest code from the app.")]
     return render_template("accounts/login_code.html", form=form)
 
@@ -166,7 +181,10 @@ def two_factor_setup():
 @bp.post("/logout")
 @login_required
 def logout():
-    locale = current_user.locale
+    user = current_user._get_current_object()
+    locale = user.locale
+    services.log_out(user)
+    db.session.commit()
     logout_user()
     session["lang"] = locale
     flash(_("You have logged out."), "info")

@@ -17,6 +17,8 @@ ACTION_LABELS: dict[str, str] = {
     "accounts.register_existing": N_("Registration tried with a known e-mail"),
     "accounts.login": N_("Logged in"),
     "accounts.login_failed": N_("Login failed"),
+    "accounts.login_locked": N_("Login locked after repeated failures"),
+    "accounts.logout": N_("Logged out"),
     "accounts.password_change": N_("Password changed"),
     "accounts.password_reset": N_("Password reset"),
     "accounts.password_reset_requested": N_("Password reset requested"),

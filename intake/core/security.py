@@ -1,12 +1,24 @@
-"""Security headers on every response, and the forced password change."""
+"""Security headers on every response, idle sessions, and the forced
+password change."""
 
 from __future__ import annotations
 
-from flask import g, redirect, request, url_for
+import time
+
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import refresh as babel_refresh
-from flask_login import current_user
+from flask_login import current_user, logout_user, user_logged_in
 
 from intake.accounts.services import two_factor_required
+from intake.extensions import login_manager
+
+# The time of the session's last request (whole seconds since the epoch),
+# signed with the rest of the session cookie.
+LAST_SEEN_KEY = "_seen"
+
+# Requests that neither need a session nor count as activity.
+_NOT_ACTIVITY = {"static", "bootstrap.static", "healthz"}
 
 CSP = "; ".join(
     (
@@ -34,7 +46,42 @@ _ALLOWED_WHILE_TEMPORARY = {
 }
 
 
+def clock() -> float:
+    """Seconds since the epoch; tests move it instead of sleeping."""
+    return time.time()
+
+
+def idle_limit(user) -> int:
+    key = "STAFF_IDLE_TIMEOUT_SECONDS" if user.is_staff else "PATIENT_IDLE_TIMEOUT_SECONDS"
+    return current_app.config[key]
+
+
+def _stamp_login(_sender, **_extra) -> None:
+    session[LAST_SEEN_KEY] = int(clock())
+
+
+def end_idle_session():
+    """Log out a session idle for longer than its user's limit (or with no
+    activity time: it cannot be trusted), else note this request's time."""
+    if request.endpoint in _NOT_ACTIVITY or not current_user.is_authenticated:
+        return None
+    now = clock()
+    seen = session.get(LAST_SEEN_KEY)
+    if not isinstance(seen, int) or now - seen > idle_limit(current_user):
+        logout_user()
+        session.pop(LAST_SEEN_KEY, None)
+        flash(_("You were logged out after a period of inactivity. Please log in again."), "info")
+        return login_manager.unauthorized()
+    if int(now) != seen:
+        session[LAST_SEEN_KEY] = int(now)
+    return None
+
+
 def init_app(app) -> None:
+    user_logged_in.connect(_stamp_login, app)
+    # First of the request hooks: an idle session is ended before anything else.
+    app.before_request(end_idle_session)
+
     @app.after_request
     def _headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)

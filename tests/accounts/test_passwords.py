@@ -33,3 +33,13 @@ def test_own_email_or_name_refused(personal):
 
 def test_short_personal_parts_are_ignored():
     assert password_problems("Li-Secret-99", min_length=8, personal=("li",)) == []
+
+
+@pytest.mark.parametrize(
+    ("failures", "seconds"),
+    [(0, 0), (4, 0), (5, 60), (6, 120), (7, 240), (10, 1920), (11, 3600), (10**6, 3600)],
+)
+def test_lockout_backs_off_from_a_minute_to_an_hour(failures, seconds):
+    from intake.accounts.passwords import lockout_seconds
+
+    assert lockout_seconds(failures, threshold=5, first=60, longest=3600) == seconds
