@@ -31,6 +31,7 @@ PURE = [
     "patients/journey.py",
     "patients/worklist.py",
     "cultures/coi.py",
+    "cultures/lifecycle.py",
 ]
 
 
