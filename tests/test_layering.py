@@ -32,6 +32,7 @@ PURE = [
     "patients/worklist.py",
     "cultures/coi.py",
     "cultures/lifecycle.py",
+    "cultures/growth.py",
 ]
 
 
