@@ -30,6 +30,9 @@ PURE = [
     "scheduling/visit_kinds.py",
     "patients/journey.py",
     "patients/worklist.py",
+    "cultures/coi.py",
+    "cultures/lifecycle.py",
+    "cultures/growth.py",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Culture batches: the chain-of-identity number, the lifecycle, growth."""
