@@ -105,6 +105,7 @@ def _register_models() -> None:
     # Import every model module so metadata (and migrations) see all tables.
     from intake.accounts import models as _accounts  # noqa: F401
     from intake.core import models as _core  # noqa: F401
+    from intake.cultures import models as _cultures  # noqa: F401
     from intake.eligibility import models as _eligibility  # noqa: F401
     from intake.notifications import models as _notifications  # noqa: F401
     from intake.scheduling import models as _scheduling  # noqa: F401
@@ -112,6 +113,7 @@ def _register_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from intake.accounts.views import bp as accounts_bp
+    from intake.cultures.views import bp as cultures_bp
     from intake.eligibility.views import bp as eligibility_bp
     from intake.manager.views import bp as manager_bp
     from intake.notifications.views import bp as notifications_bp
@@ -124,3 +126,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(eligibility_bp)
     app.register_blueprint(scheduling_bp)
+    app.register_blueprint(cultures_bp)

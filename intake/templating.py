@@ -79,11 +79,12 @@ NAV = {
         ("eligibility.review_queue", N_("Review queue")),
         ("eligibility.panel_items", N_("Panel tests")),
     ),
-    Role.LAB: (("manager.lab_home", N_("Lab")),),
+    Role.LAB: (("cultures.board", N_("Lab board")),),
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
+        ("cultures.board", N_("Lab board")),
         ("eligibility.review_queue", N_("Review queue")),
         ("manager.settings_page", N_("Settings")),
         ("manager.audit_log", N_("Audit trail")),

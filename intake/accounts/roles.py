@@ -33,7 +33,7 @@ HOME_ENDPOINT = {
     Role.PATIENT: "patients.home",
     Role.COORDINATOR: "patients.worklist",
     Role.DOCTOR: "patients.worklist",
-    Role.LAB: "manager.lab_home",
+    Role.LAB: "cultures.board",
     Role.MANAGER: "manager.home",
     Role.ADMIN: "accounts.user_list",
 }

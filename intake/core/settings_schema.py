@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from intake.core.text import N_
 
-INT, DECIMAL, BOOL, TIME, TEXT, INT_LIST, WEEKDAYS = (
+INT, DECIMAL, BOOL, TIME, TEXT, INT_LIST, WEEKDAYS, SITE_CODE = (
     "int",
     "decimal",
     "bool",
@@ -22,6 +22,7 @@ INT, DECIMAL, BOOL, TIME, TEXT, INT_LIST, WEEKDAYS = (
     "text",
     "int_list",
     "weekdays",
+    "site_code",
 )
 
 
@@ -117,6 +118,22 @@ DEFINITIONS: tuple[SettingDef, ...] = (
         None,
     ),
     SettingDef(
+        "planned_dose_min_cells",
+        "culture",
+        INT,
+        "100000000",
+        N_("Planned dose: fewest cells per administration"),
+        1,
+        None,
+    ),
+    SettingDef(
+        "coi_site_code",
+        "culture",
+        SITE_CODE,
+        "TKY",
+        N_("Site code of chain-of-identity numbers (2 to 5 capital letters)"),
+    ),
+    SettingDef(
         "reinfusion_lock_min_days",
         "reinfusion",
         INT,
@@ -175,6 +192,7 @@ DEFINITIONS: tuple[SettingDef, ...] = (
 BY_KEY = {d.key: d for d in DEFINITIONS}
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_SITE_CODE_RE = re.compile(r"[A-Z]{2,5}", re.ASCII)
 
 
 class SettingValueError(ValueError):
@@ -224,6 +242,10 @@ def parse(definition: SettingDef, raw: str):
         if kind == WEEKDAYS and values[-1] > 6:
             raise SettingValueError(N_("Weekdays are 0 (Monday) to 6 (Sunday)."))
         return tuple(values)
+    if kind == SITE_CODE:
+        if not _SITE_CODE_RE.fullmatch(text):
+            raise SettingValueError(N_("Enter 2 to 5 capital letters A to Z, e.g. TKY."))
+        return text
     return text
 
 
@@ -256,6 +278,11 @@ ORDER_RULES: tuple[tuple[str, object, str], ...] = (
         "culture_max_days",
         lambda v: v["culture_min_days"] <= v["culture_max_days"],
         N_("Must not be before the window start."),
+    ),
+    (
+        "planned_dose_min_cells",
+        lambda v: v["planned_dose_min_cells"] <= v["max_dose_cells"],
+        N_("Must not be above the maximum cells per administration."),
     ),
 )
 

@@ -146,9 +146,3 @@ def _show_value(entry, key: str, value) -> str:
             pass
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-@bp.get("/lab")
-@role_required(Role.LAB, Role.MANAGER)
-def lab_home():
-    return render_template("manager/lab_home.html", values=settings.values())

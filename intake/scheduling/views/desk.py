@@ -32,6 +32,7 @@ from intake.scheduling.views._common import (
     time_label,
     zone_label,
 )
+from intake.scheduling.visit_kinds import VisitKind
 
 STATUS_ACTIONS = {
     "arrived": (services.mark_arrived, N_("Checked in: %(name)s.")),
@@ -123,6 +124,9 @@ def desk_status(appointment_id: int):
     if not form.validate_on_submit() or form.action.data not in STATUS_ACTIONS:
         abort(400)
     action, message = STATUS_ACTIONS[form.action.data]
+    if form.action.data == "completed" and appointment.visit_type.kind == VisitKind.COLLECTION:
+        # What was collected is recorded with it, and makes the culture batch.
+        return redirect(url_for("cultures.complete_collection", appointment_id=appointment.id))
     try:
         action(appointment, actor=current_user)
     except DomainError as exc:

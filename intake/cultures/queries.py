@@ -1,0 +1,198 @@
+"""Reading culture batches for a screen: one function per screen, a fixed
+number of queries whatever the number of batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased, joinedload
+
+from intake.core import settings
+from intake.cultures import growth, lifecycle
+from intake.cultures.lifecycle import BatchState
+from intake.cultures.models import Batch, BatchEvent, EventKind
+from intake.extensions import db
+from intake.patients.models import Patient
+from intake.scheduling import queries as scheduling_queries
+from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
+from intake.scheduling.visit_kinds import VisitKind
+
+OPEN_STATES = tuple(lifecycle.OPEN)
+
+
+def _not_replaced():
+    """The event has no correction."""
+    correction = aliased(BatchEvent)
+    return ~exists().where(correction.corrects_id == BatchEvent.id)
+
+
+def window(values: dict) -> tuple[int, int]:
+    return values["culture_min_days"], values["culture_max_days"]
+
+
+def planned_cells(batch: Batch) -> int:
+    """Cells the culture must reach: the fewest of every planned dose."""
+    return batch.planned_dose_low * (1 + batch.later_doses)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    batch: Batch
+    patient: Patient
+    day: int
+    outlook: growth.GrowthOutlook
+    last_event: BatchEvent | None
+
+    @property
+    def percent(self) -> int:
+        """How far through the window's end the culture is, 0-100."""
+        return max(0, min(100, round(100 * self.day / max(self.end, 1))))
+
+    end: int = 42
+
+
+def _outlook(batch: Batch, counts, today_day: int, span, qc_failed: bool) -> growth.GrowthOutlook:
+    return growth.outlook(
+        counts,
+        planned_dose=planned_cells(batch),
+        today_day=today_day,
+        window=span,
+        released=batch.state in lifecycle.RELEASED_STATES,
+        qc_failed=qc_failed,
+    )
+
+
+def lab_board(*, today: date, state: str | None = None, sort: str = "day") -> dict:
+    """The lab's board: every open batch with its patient, culture day,
+    growth outlook and last event; the day's expected tissue. Five queries
+    (with the settings)."""
+    values = settings.values()
+    cal = scheduling_queries.clinic_calendar(values)
+    span = window(values)
+    wanted = OPEN_STATES
+    if state in {s.value for s in OPEN_STATES}:
+        wanted = (BatchState(state),)
+    rows = db.session.execute(
+        select(Batch, Patient)
+        .join(Patient, Batch.patient_id == Patient.id)
+        .where(Batch.state.in_(wanted))
+        .order_by(Batch.collected_on, Batch.id)
+    ).all()
+    in_board = and_(BatchEvent.batch_id == Batch.id, Batch.state.in_(wanted))
+    counts: dict[int, list[tuple[int, int]]] = {}
+    collected = {batch.id: batch.collected_on for batch, _p in rows}
+    for batch_id, occurred_at, cells in db.session.execute(
+        select(BatchEvent.batch_id, BatchEvent.occurred_at, BatchEvent.cells)
+        .join(Batch, in_board)
+        .where(BatchEvent.kind == EventKind.CELL_COUNT, _not_replaced())
+    ).all():
+        day = growth.culture_day(collected[batch_id], cal.local_date(occurred_at))
+        if 0 <= day <= growth.MAX_DAY and cells:
+            counts.setdefault(batch_id, []).append((day, cells))
+    failed_qc = set(
+        db.session.execute(
+            select(BatchEvent.batch_id)
+            .join(Batch, in_board)
+            .where(
+                BatchEvent.kind == EventKind.QC_RESULT,
+                BatchEvent.qc_passed.is_(False),
+                _not_replaced(),
+            )
+            .distinct()
+        ).scalars()
+    )
+    newest = (
+        select(func.max(BatchEvent.id))
+        .join(Batch, in_board)
+        .group_by(BatchEvent.batch_id)
+        .scalar_subquery()
+    )
+    last = {
+        e.batch_id: e
+        for e in db.session.execute(select(BatchEvent).where(BatchEvent.id.in_(newest))).scalars()
+    }
+    board = []
+    for batch, patient in rows:
+        day = growth.culture_day(batch.collected_on, today)
+        outlook = _outlook(
+            batch, counts.get(batch.id, []), max(day, 0), span, batch.id in failed_qc
+        )
+        board.append(BoardRow(batch, patient, day, outlook, last.get(batch.id), span[1]))
+    if sort == "-day":
+        board.sort(key=lambda r: (-r.day, r.batch.id))
+    else:
+        board.sort(key=lambda r: (r.day, r.batch.id))
+    return {
+        "rows": board,
+        "expected": [r for r in board if r.batch.received_at is None],
+        "collections_today": collections_on(today, cal),
+        "window": span,
+        "at_risk": sum(1 for r in board if r.outlook.at_risk),
+    }
+
+
+def collections_on(day: date, cal) -> list[tuple[Appointment, Patient]]:
+    """Collection visits booked or under way on ``day``: tissue still to come."""
+    start, end = cal.day_start(day), cal.day_start(day + timedelta(days=1))
+    return list(
+        db.session.execute(
+            select(Appointment, Patient)
+            .join(Patient, Appointment.patient_id == Patient.id)
+            .join(VisitType, Appointment.visit_type_id == VisitType.id)
+            .where(
+                VisitType.kind == VisitKind.COLLECTION,
+                Appointment.start_at >= start,
+                Appointment.start_at < end,
+                Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)),
+            )
+            .order_by(Appointment.start_at)
+        ).all()
+    )
+
+
+def batch_page(batch: Batch, *, today: date) -> dict:
+    """The batch's timeline (every event, corrections named), what counts now,
+    the growth outlook and the lifecycle's options."""
+    from intake.cultures import services
+
+    values = settings.values()
+    cal = scheduling_queries.clinic_calendar(values)
+    span = window(values)
+    events = list(
+        db.session.execute(
+            select(BatchEvent)
+            .where(BatchEvent.batch_id == batch.id)
+            .options(joinedload(BatchEvent.recorded_by))
+            .order_by(BatchEvent.occurred_at, BatchEvent.id)
+        ).scalars()
+    )
+    replaced_by = {e.corrects_id: e for e in events if e.corrects_id is not None}
+    current = [e for e in events if e.id not in replaced_by]
+    counts = [
+        (growth.culture_day(batch.collected_on, cal.local_date(e.occurred_at)), e.cells)
+        for e in current
+        if e.kind == EventKind.CELL_COUNT and e.cells
+    ]
+    counts = [(d, c) for d, c in counts if 0 <= d <= growth.MAX_DAY]
+    qc_failed = any(e.kind == EventKind.QC_RESULT and e.qc_passed is False for e in current)
+    day = growth.culture_day(batch.collected_on, today)
+    context = services.transition_context(batch, current)
+    return {
+        "events": list(reversed(events)),
+        "replaced_by": replaced_by,
+        "day": day,
+        "window": span,
+        "outlook": _outlook(batch, counts, max(day, 0), span, qc_failed),
+        "options": lifecycle.options(batch.state, context),
+        "passage_next": 1
+        + max((e.passage_number for e in current if e.passage_number is not None), default=-1),
+    }
+
+
+def course_culture(course_id: int) -> Batch | None:
+    """The course's latest batch (one query), for the patient's journey."""
+    return db.session.execute(
+        select(Batch).where(Batch.course_id == course_id).order_by(Batch.id.desc()).limit(1)
+    ).scalar_one_or_none()
