@@ -84,6 +84,7 @@ def board():
         open_states=lifecycle.OPEN,
         state_labels=STATE_LABELS,
         event_labels=EVENT_LABELS,
+        tr=_,
     )
 
 
@@ -136,6 +137,7 @@ def _render_batch(batch: Batch, *, posted=None, form=None, receive_form=None, tr
             tissue_unit_labels=TISSUE_UNIT_LABELS,
             EventKind=EventKind,
             BatchState=BatchState,
+            tr=_,
         ),
         status,
     )

@@ -89,4 +89,5 @@ def make_batch(clinic, make_patient):  # noqa: F811
         db.session.commit()
         return batch
 
+    make.today = clinic.today
     return make
