@@ -227,6 +227,23 @@ def outdated_consent(course_id: int, signatures: dict[ConsentKind, ConsentSignat
     return signed and version is not None and treatment.version < version and not has_collection
 
 
+def _culture_facts(course: Course, collection, today: date) -> dict:
+    """The batch grown from the course's latest collection, as plain facts
+    (one query): state, today's culture day and the window."""
+    from intake.cultures import queries as culture_queries
+
+    if collection is None:
+        return {}
+    batch = culture_queries.course_culture(course.id)
+    if batch is None or batch.appointment_id != collection.id:
+        return {}
+    return {
+        "batch_state": batch.state.value,
+        "culture_day": max(0, (today - batch.collected_on).days),
+        "culture_window": (settings.get("culture_min_days"), settings.get("culture_max_days")),
+    }
+
+
 def course_journey(course: Course, *, today: date, now=None) -> dict:
     """Where one course stands, for the patient's pages and the staff record
     alike: a fixed number of queries whatever the data."""
@@ -272,6 +289,7 @@ def course_journey(course: Course, *, today: date, now=None) -> dict:
         collection_status=collection.status.value if collection else None,
         collection_date=cal.local_date(collection.start_at) if collection else None,
         culture_place=place,
+        **_culture_facts(course, collection, today),
     )
     journey = pure_journey.journey(facts, today=today)
     return {

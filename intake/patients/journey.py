@@ -71,6 +71,26 @@ class CourseFacts:
     collection_date: date | None = None
     #: First and last day of the incubator place held for the culture.
     culture_place: tuple[date, date] | None = None
+    #: The culture batch of that collection: its state (``lifecycle``'s
+    #: values), today's culture day and the window (first, last day).
+    batch_state: str | None = None
+    culture_day: int | None = None
+    culture_window: tuple[int, int] = (28, 42)
+
+    @property
+    def culture_failed(self) -> bool:
+        return self.batch_state in ("failed", "discarded")
+
+    @property
+    def cells_ready(self) -> bool:
+        return self.batch_state in ("released", "cryopreserved", "administered")
+
+    @property
+    def culture_percent(self) -> int:
+        """How far the culture is towards the window's last day, 0-100."""
+        if self.culture_day is None:
+            return 0
+        return max(0, min(100, round(100 * self.culture_day / max(self.culture_window[1], 1))))
 
 
 @dataclass(frozen=True)
@@ -101,7 +121,8 @@ def journey(facts: CourseFacts, *, today: date) -> Journey:
     approved = status == "approved"
     codes = tuple(facts.gate_codes)
     collection_active = facts.collection_status in ACTIVE_VISIT
-    collected = facts.collection_status == "completed"
+    # A failed culture asks for a new collection in the same course.
+    collected = facts.collection_status == "completed" and not facts.culture_failed
     booked = collection_active or collected
     done = {
         ANSWER: status in SUBMITTED_STATES,

@@ -56,7 +56,7 @@ def test_who_reads_the_board_and_the_batch(client, login_as, make_batch, role, s
         if status == 200:
             body = r.get_data(as_text=True)
             assert batch.coi in body
-            assert ('action="/lab/batches/%d/events/passage"' % batch.id in body) == (
+            assert (f'action="/lab/batches/{batch.id}/events/passage"' in body) == (
                 role == Role.LAB
             )
 
