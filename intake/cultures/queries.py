@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
 from intake.core import settings
 from intake.cultures import growth, lifecycle
-from intake.cultures.lifecycle import BatchState
+from intake.cultures.lifecycle import BatchState, Finding, QcItem
 from intake.cultures.models import Batch, BatchEvent, EventKind
 from intake.extensions import db
 from intake.patients.models import Patient
@@ -155,8 +156,6 @@ def collections_on(day: date, cal) -> list[tuple[Appointment, Patient]]:
 def batch_page(batch: Batch, *, today: date) -> dict:
     """The batch's timeline (every event, corrections named), what counts now,
     the growth outlook and the lifecycle's options."""
-    from intake.cultures import services
-
     values = settings.values()
     cal = scheduling_queries.clinic_calendar(values)
     span = window(values)
@@ -178,7 +177,7 @@ def batch_page(batch: Batch, *, today: date) -> dict:
     counts = [(d, c) for d, c in counts if 0 <= d <= growth.MAX_DAY]
     qc_failed = any(e.kind == EventKind.QC_RESULT and e.qc_passed is False for e in current)
     day = growth.culture_day(batch.collected_on, today)
-    context = services.transition_context(batch, current)
+    context = transition_context(batch, current)
     return {
         "events": list(reversed(events)),
         "replaced_by": replaced_by,
@@ -189,6 +188,31 @@ def batch_page(batch: Batch, *, today: date) -> dict:
         "passage_next": 1
         + max((e.passage_number for e in current if e.passage_number is not None), default=-1),
     }
+
+
+def qc_value(item: QcItem, text: str):
+    if item in (QcItem.STERILITY, QcItem.MYCOPLASMA):
+        return Finding(text)
+    if item == QcItem.CELL_COUNT:
+        return int(text)
+    return Decimal(text)
+
+
+def transition_context(batch: Batch, events: list[BatchEvent], reason: str | None = None):
+    """What the lifecycle's guards need: the latest valid result of each QC
+    test (the newest by time), the thresholds, the dose plan."""
+    qc: dict = {}
+    for event in sorted(events, key=lambda e: (e.occurred_at, e.id)):
+        if event.kind == EventKind.QC_RESULT and event.qc_item:
+            item = QcItem(event.qc_item)
+            qc[item] = qc_value(item, event.qc_value)
+    return lifecycle.TransitionContext(
+        qc=qc,
+        thresholds=settings.values(),
+        planned_dose=lifecycle.DoseRange(batch.planned_dose_low, batch.planned_dose_high),
+        reason=reason,
+        later_doses=batch.later_doses,
+    )
 
 
 def course_culture(course_id: int) -> Batch | None:

@@ -24,6 +24,7 @@ from intake.core.types import utcnow
 from intake.cultures import coi, lifecycle
 from intake.cultures.lifecycle import BatchState, Finding, QcItem
 from intake.cultures.models import Batch, BatchEvent, EventKind, TissueUnit
+from intake.cultures.queries import transition_context
 from intake.extensions import db
 from intake.notifications.services import notify
 from intake.scheduling import queries as scheduling_queries
@@ -396,31 +397,6 @@ def current_events(batch: Batch) -> list[BatchEvent]:
     )
     replaced = {e.corrects_id for e in events if e.corrects_id is not None}
     return [e for e in events if e.id not in replaced]
-
-
-def qc_value(item: QcItem, text: str):
-    if item in (QcItem.STERILITY, QcItem.MYCOPLASMA):
-        return Finding(text)
-    if item == QcItem.CELL_COUNT:
-        return int(text)
-    return Decimal(text)
-
-
-def transition_context(batch: Batch, events: list[BatchEvent], reason: str | None = None):
-    """What the lifecycle's guards need: the latest valid result of each QC
-    test (the newest by time), the thresholds, the dose plan."""
-    qc: dict = {}
-    for event in sorted(events, key=lambda e: (e.occurred_at, e.id)):
-        if event.kind == EventKind.QC_RESULT and event.qc_item:
-            item = QcItem(event.qc_item)
-            qc[item] = qc_value(item, event.qc_value)
-    return lifecycle.TransitionContext(
-        qc=qc,
-        thresholds=settings.values(),
-        planned_dose=lifecycle.DoseRange(batch.planned_dose_low, batch.planned_dose_high),
-        reason=reason,
-        later_doses=batch.later_doses,
-    )
 
 
 def transition_batch(

@@ -25,8 +25,9 @@ PROTECTED = [
 ]
 ALLOWED = {
     Role.PATIENT: {"/me"},
-    Role.COORDINATOR: {"/patients"},
-    Role.DOCTOR: {"/patients"},
+    # Coordinators and doctors read the lab board (issue 9); only the lab writes.
+    Role.COORDINATOR: {"/patients", "/lab"},
+    Role.DOCTOR: {"/patients", "/lab"},
     Role.LAB: {"/lab"},
     Role.MANAGER: {"/manager", "/manager/settings", "/audit", "/patients", "/lab"},
     Role.ADMIN: {"/admin/users", "/admin/users/new", "/audit"},
