@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-sqlite test-postgres install install-test translations lint \
-        extract-messages update-messages system-deps bench clean
+        extract-messages update-messages system-deps bench loadtest clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -63,6 +63,12 @@ update-messages: extract-messages
 
 bench: install-test
 	$(BIN)/python scripts/bench_availability.py
+
+# Gunicorn (4 sync workers) on SQLite and on a throwaway PostgreSQL, loopback
+# only: 50 clients racing for the last seats, a worker killed mid-load; the
+# last line is the figures, non-zero exit on any (docs/loadtest.md).
+loadtest: install-test translations system-deps
+	$(BIN)/python scripts/loadtest.py
 
 clean:
 	rm -rf $(VENV) instance

@@ -6,16 +6,27 @@ Like every service: applies the rules, writes, leaves an audit row, flushes;
 the view commits. Capacities and lengths that are clinic settings
 (``incubator_places``, ``consultation_minutes`` …) are changed through
 ``settings.update_settings`` so there is one value, audited once.
+
+A capacity change never leaves more holds than seats (DESIGN.md, "No double
+booking"). It first locks the resource rows exclusively (an ``UPDATE``: on
+PostgreSQL it waits for every booking holding them ``FOR SHARE``, see
+``queries.lock_capacities``, and holds off new ones; on SQLite it takes the
+database's one write lock), then looks at the holds from today on: a day with
+more holds than the new capacity refuses the change, naming the days; holds
+on seat numbers at or above it, on days where they still fit, move down to
+free seats of the same unit, so no seat at or above the capacity stays taken.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from flask_babel import ngettext
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from intake.accounts.models import User
@@ -30,6 +41,7 @@ from intake.scheduling.models import (
     LOCALES,
     Appointment,
     Closure,
+    Hold,
     Resource,
     ResourceKind,
     VisitMode,
@@ -63,6 +75,117 @@ def _names(names: dict) -> dict:
     if not cleaned["en"]:
         raise DomainError(_("Enter at least the English name."), field="name_en")
     return {loc: text for loc, text in cleaned.items() if text}
+
+
+# --------------------------------------------------------------------------- capacity
+
+SHOWN_DAYS = 6
+
+
+def lock_for_capacity_change(resource_ids) -> None:
+    """Lock the resource rows against bookings until the transaction ends: an
+    ``UPDATE`` that changes nothing takes the row lock on PostgreSQL (waiting
+    for bookings that hold the rows ``FOR SHARE``) and the write lock on SQLite."""
+    ids = sorted(set(resource_ids))
+    if ids:
+        db.session.execute(
+            update(Resource)
+            .where(Resource.id.in_(ids))
+            .values(updated_at=Resource.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _days_text(days: list[date]) -> str:
+    shown = ", ".join(day.isoformat() for day in days[:SHOWN_DAYS])
+    if len(days) <= SHOWN_DAYS:
+        return shown
+    more = len(days) - SHOWN_DAYS
+    return ngettext(
+        "%(days)s and %(num)s more day", "%(days)s and %(num)s more days", more, days=shown
+    )
+
+
+def keep_held_seats(capacities: dict[int, int], *, now: datetime | None = None) -> None:
+    """Under the new ``capacities`` (resource id → seats), with the rows locked
+    (``lock_for_capacity_change``): raise ``DomainError`` naming the days from
+    today on where more seats are held than the capacity; elsewhere move holds
+    on a seat at or above the capacity down to a free seat of the same unit."""
+    if not capacities:
+        return
+    now = now or utcnow()
+    cal = queries.clinic_calendar()
+    rows = db.session.execute(
+        select(Hold.id, Hold.resource_id, Hold.unit_start, Hold.seat, Resource.is_per_day)
+        .join(Resource, Resource.id == Hold.resource_id)
+        .where(
+            Hold.resource_id.in_(sorted(capacities)),
+            Hold.unit_start >= cal.day_start(cal.today(now)),
+        )
+        .order_by(Hold.resource_id, Hold.unit_start, Hold.seat)
+    ).all()
+    units: dict[tuple, list] = defaultdict(list)
+    for row in rows:
+        if not row.is_per_day and row.unit_start + cal.unit <= now:
+            continue  # a unit already over today
+        units[(row.resource_id, row.unit_start)].append(row)
+    over: set[date] = set()
+    moves: list[tuple[int, int]] = []
+    for (resource_id, unit_start), held in units.items():
+        capacity = capacities[resource_id]
+        if len(held) > capacity:
+            over.add(cal.local_date(unit_start))
+            continue
+        free = iter(sorted(set(range(capacity)) - {h.seat for h in held}))
+        moves += [(h.id, next(free)) for h in held if h.seat >= capacity]
+    if over:
+        days = sorted(over)
+        raise DomainError(
+            ngettext(
+                "More seats are held than the new capacity on %(num)s day: %(days)s. Move or "
+                "cancel visits on that day first.",
+                "More seats are held than the new capacity on %(num)s days: %(days)s. Move or "
+                "cancel visits on those days first.",
+                len(days),
+                days=_days_text(days),
+            ),
+            field="capacity",
+            code="capacity_held",
+        )
+    for hold_id, seat in moves:
+        db.session.execute(
+            update(Hold)
+            .where(Hold.id == hold_id)
+            .values(seat=seat)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@settings.change_guard
+def _capacity_settings_keep_held_seats(current: dict, new: dict) -> dict[str, str]:
+    """A capacity kept as a clinic setting (``incubator_places``, ``infusion_chairs``)
+    is checked like a resource's own: the resources it counts for are locked,
+    then their holds must fit under the new value."""
+    users = db.session.execute(
+        select(Resource.id, Resource.capacity_setting).where(
+            Resource.capacity_setting.is_not(None), Resource.is_active
+        )
+    ).all()
+    stored = queries.fresh_setting_values(key for _id, key in users)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for resource_id, key in users:
+        if key in new and new[key] != stored[key]:
+            by_key[key].append(resource_id)
+    if not by_key:
+        return {}
+    lock_for_capacity_change(rid for ids in by_key.values() for rid in ids)
+    errors = {}
+    for key, ids in sorted(by_key.items()):
+        try:
+            keep_held_seats({rid: int(new[key] or 0) for rid in ids})
+        except DomainError as exc:
+            errors[key] = exc.message
+    return errors
 
 
 def _set_capacity_setting(key: str, value: int, *, actor: User) -> None:
@@ -142,6 +265,10 @@ def save_resource(
         if not days <= set(range(7)):
             raise DomainError(_("Weekdays are 0 (Monday) to 6 (Sunday)."), field="working_weekdays")
         weekdays = format_weekdays(days) if days != set(range(7)) else None
+    seats_change = not creating and (
+        resource.is_active != bool(is_active)
+        or (not resource.capacity_setting and resource.capacity != capacity)
+    )
     resource.names = _names(names)
     resource.pool_id = pool_id
     resource.user_id = user_id
@@ -154,6 +281,11 @@ def save_resource(
         resource.capacity = capacity
     db.session.add(resource)
     db.session.flush()
+    if seats_change:
+        # The capacity now in force, read under the lock, must keep every seat
+        # held from today on.
+        lock_for_capacity_change([resource.id])
+        keep_held_seats(queries.lock_resource_capacities([resource.id]))
     after = audit.snapshot(resource, Resource.AUDITED)
     old, new = audit.changes(before, after)
     if new:

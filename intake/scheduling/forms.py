@@ -3,6 +3,8 @@ times, notice, capacity) live in the services and the pure modules."""
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,7 +21,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.core.forms import NoNul, SafeDateField, WeekdaysField
@@ -34,11 +36,21 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def new_request_key() -> str:
+    """A booking form's idempotency key: random, made each time the form is shown."""
+    return secrets.token_urlsafe(24)
+
+
 class BookForm(FlaskForm):
-    """The confirmation step: the chosen start (ISO 8601 with offset) and mode."""
+    """The confirmation step: the chosen start (ISO 8601 with offset) and mode,
+    and the form's idempotency key (``request_key``): sending the same form
+    again returns the booking the first send made."""
 
     start = HiddenField(validators=[_required(), Length(max=40)])
     mode = RadioField(_l("How would you like to meet?"), validators=[Optional()], choices=[])
+    request_key = HiddenField(
+        validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")], default=new_request_key
+    )
 
 
 class PatientCancelForm(FlaskForm):

@@ -35,6 +35,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -263,12 +264,38 @@ class Closure(db.Model):
 
 
 class Appointment(db.Model):
-    """A booked visit. Never deleted: cancelling keeps the row, its status and reason."""
+    """A booked visit. Never deleted: cancelling keeps the row, its status and reason.
+
+    ``upcoming_kind`` is the visit's claim to be its course's one upcoming visit
+    of a kind (``visit_kinds.one_upcoming``: the consultation, the collection).
+    It is set at booking, whoever books, and cleared when the visit is
+    cancelled, missed or completed, or (at the next booking of the kind) once
+    its time is over. The partial unique index makes "one upcoming visit of a
+    kind per course" a database guarantee: of two bookings racing, one insert
+    wins and the other gets an ``IntegrityError``; the check constraint keeps a
+    closed visit from holding a claim.
+
+    ``request_key`` is the idempotency key of the booking form that made the
+    visit (a random token made when the form was shown): a retry of the same
+    form finds this visit instead of booking a second one or showing an error.
+    """
 
     __tablename__ = "appointments"
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="ends_after_start"),
+        CheckConstraint(
+            "upcoming_kind IS NULL OR status IN ('booked', 'arrived')",
+            name="claim_only_while_active",
+        ),
         Index("ix_appointments_patient_start", "patient_id", "start_at"),
+        Index(
+            "uq_appointments_one_upcoming_kind_per_course",
+            "course_id",
+            "upcoming_kind",
+            unique=True,
+            sqlite_where=text("upcoming_kind IS NOT NULL"),
+            postgresql_where=text("upcoming_kind IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -297,6 +324,8 @@ class Appointment(db.Model):
     reminded_at: Mapped[datetime | None]
     # Bumped on every change the patient's calendar must follow (.ics SEQUENCE).
     sequence: Mapped[int] = mapped_column(default=0)
+    upcoming_kind: Mapped[VisitKind | None] = mapped_column(enum_column(VisitKind, "upcoming_kind"))
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     AUDITED = ("visit_type_id", "start_at", "end_at", "status", "mode", "cancel_reason")
 

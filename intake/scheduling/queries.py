@@ -23,7 +23,8 @@ from intake.accounts.models import User
 from intake.accounts.roles import STAFF_ROLES
 from intake.core import settings
 from intake.core.clinic import clinic_tz
-from intake.core.models import AuditEntry
+from intake.core.models import AuditEntry, Setting
+from intake.core.settings_schema import BY_KEY, parse
 from intake.core.time import clinic_today
 from intake.extensions import db
 from intake.patients.models import Patient
@@ -138,11 +139,52 @@ def clinic_calendar(values: dict | None = None) -> ClinicCalendar:
 
 def capacity_of(resource: Resource, values: dict) -> int:
     """A resource's capacity: its clinic setting when it has one; 0 when switched off."""
-    if not resource.is_active:
+    return _capacity(resource.is_active, resource.capacity, resource.capacity_setting, values)
+
+
+def _capacity(is_active: bool, capacity: int | None, setting: str | None, values: dict) -> int:
+    if not is_active:
         return 0
-    if resource.capacity_setting:
-        return int(values.get(resource.capacity_setting, 0) or 0)
-    return resource.capacity or 0
+    if setting:
+        return int(values.get(setting, 0) or 0)
+    return capacity or 0
+
+
+def fresh_setting_values(keys: Iterable[str]) -> dict:
+    """Clinic settings read from the database now (``settings.values()`` is read
+    once per request, before any lock was taken)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    stored = dict(
+        db.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all()
+    )
+    return {key: parse(BY_KEY[key], stored.get(key, BY_KEY[key].default)) for key in keys}
+
+
+def lock_capacities(plan: Plan) -> dict[int, int]:
+    """Lock the resources a booking takes seats of, then read their capacities
+    (resource id → seats). PostgreSQL: ``FOR SHARE``, which bookings share and a
+    capacity change (an ``UPDATE`` of the row) waits for, so the capacity read
+    here holds until the booking commits. SQLite: the booking has already
+    written its appointment row, so it holds the database's one write lock and
+    no capacity change can run before it commits."""
+    ids = sorted({s.id for need in plan.needs.values() for s in need.seatables})
+    return lock_resource_capacities(ids)
+
+
+def lock_resource_capacities(ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Resource.id, Resource.is_active, Resource.capacity, Resource.capacity_setting)
+        .where(Resource.id.in_(ids))
+        .order_by(Resource.id)
+        .with_for_update(read=True)
+    ).all()
+    values = fresh_setting_values(r.capacity_setting for r in rows if r.capacity_setting)
+    return {r.id: _capacity(r.is_active, r.capacity, r.capacity_setting, values) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -515,20 +557,34 @@ def my_visits(patient: Patient, now: datetime) -> dict:
     return {"upcoming": upcoming, "history": history}
 
 
-def upcoming_of_kind(patient: Patient, visit_type: VisitType, now: datetime) -> Appointment | None:
-    """The patient's next booked visit that rules out booking ``visit_type`` online
-    again: of the same kind when the kind allows one upcoming visit
-    (``visit_kinds.one_upcoming``), else of the same type."""
+def upcoming_of_kind(
+    patient: Patient, visit_type: VisitType, now: datetime, *, course_id: int | None = None
+) -> Appointment | None:
+    """The patient's (or the course's) next visit that rules out booking
+    ``visit_type`` again: the one holding the claim on its kind when the kind
+    allows one upcoming visit (``visit_kinds.one_upcoming``, the claim the
+    unique index decides on), else a booked visit of the same type."""
     query = select(Appointment).where(
         Appointment.patient_id == patient.id,
-        Appointment.status == AppointmentStatus.BOOKED,
         Appointment.end_at > now,
     )
+    if course_id is not None:
+        query = query.where(Appointment.course_id == course_id)
     if visit_kinds.one_upcoming(visit_type.kind):
-        query = query.join(Appointment.visit_type).where(VisitType.kind == visit_type.kind)
+        query = query.where(Appointment.upcoming_kind == visit_type.kind)
     else:
-        query = query.where(Appointment.visit_type_id == visit_type.id)
+        query = query.where(
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.visit_type_id == visit_type.id,
+        )
     return db.session.execute(query.order_by(Appointment.start_at).limit(1)).scalar_one_or_none()
+
+
+def appointment_by_request_key(key: str) -> Appointment | None:
+    """The visit a booking form with this idempotency key made, if any."""
+    return db.session.execute(
+        select(Appointment).where(Appointment.request_key == key)
+    ).scalar_one_or_none()
 
 
 def visit_type_of_kind(kind: str) -> VisitType | None:

@@ -10,6 +10,22 @@ unique constraint ``(resource_id, unit_start, seat)``. When an insert loses a
 race (``IntegrityError``) it rolls back to a savepoint and tries the next free
 seat; when none is left the booking fails with ``Conflict`` ("This time was just
 taken"). Nothing is checked in Python that the database does not also enforce.
+
+Capacity: seats are chosen below the capacity read *after* the booking has
+locked its resources (``queries.lock_capacities``: ``FOR SHARE`` on
+PostgreSQL; on SQLite the booking already holds the database's one write lock),
+and a capacity change locks the same rows exclusively before it checks that no
+future hold would be stranded (``clinic_setup``). So a seat at or above the
+capacity is never taken, whatever runs at the same time.
+
+One upcoming visit of a kind per course (``visit_kinds.one_upcoming``): the
+appointment's ``upcoming_kind`` under a partial unique index, set whoever books
+(staff too: a course has one upcoming collection, which the desk moves rather
+than books twice), cleared when the visit is closed or its time is over.
+
+Idempotency: a booking form carries a random ``request_key``, stored unique on
+the appointment; a retry of the same form raises ``DuplicateRequest`` and the
+view shows the booking the first attempt made.
 """
 
 from __future__ import annotations
@@ -34,7 +50,7 @@ from intake.notifications.services import notify
 from intake.patients.models import Course, Patient
 from intake.patients.services import current_course
 from intake.scheduling import availability as pure
-from intake.scheduling import changes, ics, queries, visit_status
+from intake.scheduling import changes, ics, queries, visit_kinds, visit_status
 from intake.scheduling.models import (
     MODE_LABELS,
     Appointment,
@@ -55,8 +71,30 @@ class GateClosed(DomainError):
         self.missing = missing
 
 
+class DuplicateRequest(DomainError):
+    """This booking form was already sent and made a booking (a retry, a double
+    click, a worker that died after its commit). The view shows that booking."""
+
+    def __init__(self, appointment_id: int | None = None):
+        super().__init__(
+            _("This booking was already made. Please check your visits."), code="duplicate"
+        )
+        self.appointment_id = appointment_id
+
+
 def taken_message() -> str:
     return _("This time was just taken. Please choose another.")
+
+
+def already_booked_message(*, by_patient: bool) -> str:
+    if by_patient:
+        return _(
+            "You already have this visit booked. Change its time on the My visits page instead."
+        )
+    return _(
+        "This patient already has an upcoming visit of this kind. Move that visit instead "
+        "of booking another."
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -238,6 +276,8 @@ class SeatChooser:
     plan: queries.Plan
     cal: queries.ClinicCalendar
     taken: set
+    #: Resource id → capacity read under the booking's lock (else the plan's).
+    capacities: dict[int, int] | None = None
 
     def __post_init__(self) -> None:
         self.used: dict[str, list[int]] = {}
@@ -259,7 +299,10 @@ class SeatChooser:
             if not need.is_per_day and seatable.weekdays is not None:
                 if day.weekday() not in seatable.weekdays:
                     continue
-            seats = list(range(seatable.capacity))
+            capacity = seatable.capacity
+            if self.capacities is not None:
+                capacity = min(capacity, self.capacities.get(seatable.id, 0))
+            seats = list(range(capacity))
             last = self.last_seat.get(seatable.id)
             if last in seats:
                 seats.remove(last)
@@ -291,6 +334,64 @@ def seats_needed(plan: queries.Plan, cal: queries.ClinicCalendar, start_at: date
 def _is_lock_error(exc: OperationalError) -> bool:
     code = getattr(exc.orig, "sqlstate", None)
     return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc.orig)
+
+
+def _unique_key_hit(exc: IntegrityError) -> str | None:
+    """Which of the appointment's unique keys a failed write met: ``"request_key"``,
+    ``"upcoming_kind"`` or None (another constraint). PostgreSQL names the
+    constraint; SQLite names the columns."""
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None) or ""
+    text = str(exc.orig)
+    if name == "uq_appointments_request_key" or "appointments.request_key" in text:
+        return "request_key"
+    if (
+        name == "uq_appointments_one_upcoming_kind_per_course"
+        or "appointments.upcoming_kind" in text
+    ):
+        return "upcoming_kind"
+    return None
+
+
+def _write_appointment(appointment: Appointment, *, by_patient: bool) -> None:
+    """Flush the appointment row: its unique keys decide a race between two
+    bookings of one course (``upcoming_kind``) or two sends of one form
+    (``request_key``), on any database."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        hit = _unique_key_hit(exc)
+        if hit == "request_key":
+            raise DuplicateRequest() from exc
+        if hit == "upcoming_kind":
+            raise DomainError(
+                already_booked_message(by_patient=by_patient), code="already_booked"
+            ) from exc
+        raise
+    except OperationalError as exc:
+        if _is_lock_error(exc):  # SQLite: another writer held the lock past busy_timeout
+            raise Conflict(taken_message(), field="start", code="locked") from exc
+        raise
+
+
+def _claim_of(visit_type: VisitType) -> VisitKind | None:
+    """The kind a visit of this type claims as its course's one upcoming visit."""
+    return visit_type.kind if visit_kinds.one_upcoming(visit_type.kind) else None
+
+
+def _expire_claims(course_id: int, kind: VisitKind, now: datetime) -> None:
+    """A visit whose time is over no longer counts as upcoming, even when the
+    desk has not closed it yet: its claim goes (one atomic update)."""
+    db.session.execute(
+        update(Appointment)
+        .where(
+            Appointment.course_id == course_id,
+            Appointment.upcoming_kind == kind,
+            Appointment.end_at <= now,
+        )
+        .values(upcoming_kind=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _check_start(
@@ -348,7 +449,10 @@ def _take_seats(
         raise
     day = cal.local_date(start_at)
     needed = seats_needed(plan, cal, start_at)
-    chooser = SeatChooser(plan, cal, set(taken))
+    # Capacities as they are now, under a lock no capacity change can pass
+    # before this transaction ends (see clinic_setup.lock_for_capacity_change).
+    capacities = queries.lock_capacities(plan)
+    chooser = SeatChooser(plan, cal, set(taken), capacities)
     planned = []
     for code, key in needed:
         option = chooser.choose(code, key)
@@ -376,7 +480,7 @@ def _take_seats(
         if _is_lock_error(exc):
             raise Conflict(taken_message(), field="start", code="locked") from exc
         raise
-    chooser = SeatChooser(plan, cal, queries.load_taken_seats(plan, cal, day))
+    chooser = SeatChooser(plan, cal, queries.load_taken_seats(plan, cal, day), capacities)
     for code, key in needed:
         while True:
             option = chooser.choose(code, key)
@@ -448,14 +552,22 @@ def book_visit(
     mode: str | VisitMode | None = None,
     now: datetime | None = None,
     send_confirmation: bool = True,
+    request_key: str | None = None,
 ) -> Appointment:
     """Book ``visit_type_code`` for ``patient`` at ``start_at`` (UTC-aware).
 
     Patients book for themselves, visit types open to online booking only, with
     the minimum notice; clinic staff book for anyone, any time not yet passed.
-    Visit types that require it pass the intake gate first."""
+    Visit types that require it pass the intake gate first. A course holds one
+    upcoming visit of a kind that allows only one (``visit_kinds.one_upcoming``),
+    whoever books it. ``request_key`` (the booking form's idempotency key): when
+    a booking was already made with it, ``DuplicateRequest`` names it."""
     now = _now(now)
     _check_actor_for(patient, actor)
+    if request_key:
+        earlier = queries.appointment_by_request_key(request_key)
+        if earlier is not None:
+            raise DuplicateRequest(earlier.id)
     start_at = _aware(start_at)
     values = settings.values()
     plan = _load_plan(visit_type_code, values)
@@ -471,17 +583,17 @@ def book_visit(
     cal = queries.clinic_calendar(values)
     course = current_course(patient)
     _check_gate(course, visit_type, cal, now, start_at)
-    if for_patient:
-        existing = queries.upcoming_of_kind(patient, visit_type, now)
+    claim = _claim_of(visit_type)
+    # Checked here for a clear answer before any seat is chosen; decided by the
+    # unique index on (course, upcoming_kind) when two bookings race. The
+    # one-per-type rule of the other kinds binds patients booking online only.
+    if claim is not None or for_patient:
+        existing = queries.upcoming_of_kind(patient, visit_type, now, course_id=course.id)
         if existing is not None:
-            raise DomainError(
-                _(
-                    "You already have this visit booked. Change its time on the My visits "
-                    "page instead."
-                ),
-                code="already_booked",
-            )
+            raise DomainError(already_booked_message(by_patient=for_patient), code="already_booked")
     taken = _check_start(plan, cal, start_at, now, for_patient=for_patient)
+    if claim is not None:
+        _expire_claims(course.id, claim, now)
     appointment = Appointment(
         patient=patient,
         course=course,
@@ -492,8 +604,11 @@ def book_visit(
         mode=chosen_mode,
         booked_by=actor,
         status_changed_at=now,
+        upcoming_kind=claim,
+        request_key=request_key or None,
     )
     db.session.add(appointment)
+    _write_appointment(appointment, by_patient=for_patient)
     _take_seats(appointment, plan, cal, start_at, taken)
     audit.record(
         actor=actor,
@@ -547,6 +662,7 @@ def record_past_visit(
         status_changed_at=start_at,
         created_at=start_at - timedelta(days=7),
     )
+    # A visit that took place is not upcoming: it claims no kind (upcoming_kind None).
     if status == AppointmentStatus.CANCELLED:
         appointment.cancelled_at = start_at - timedelta(days=3)
         appointment.cancel_reason = note
@@ -619,6 +735,12 @@ def reschedule_visit(
         exclude_appointment_id=appointment.id,
         exclude_course_id=appointment.course_id if plan.day_block_days else None,
     )
+    claim = _claim_of(plan.visit_type)
+    if claim is not None and appointment.upcoming_kind is None:
+        # A visit whose claim lapsed (its time was over) is upcoming again.
+        _expire_claims(appointment.course_id, claim, now)
+        appointment.upcoming_kind = claim
+        _write_appointment(appointment, by_patient=by_patient)
     before = _snapshot(appointment)
     previous_start = appointment.start_at
     _release_seats(appointment)
@@ -663,6 +785,7 @@ def cancel_visit(
     before = _snapshot(appointment)
     _release_seats(appointment)
     appointment.status = AppointmentStatus.CANCELLED
+    appointment.upcoming_kind = None
     appointment.status_changed_at = now
     appointment.cancelled_at = now
     appointment.cancelled_by_id = actor.id
@@ -713,6 +836,8 @@ def _transition(
         raise DomainError(_("This visit cannot change to that status now."), code=refusal.value)
     before = _snapshot(appointment)
     appointment.status = new_status
+    if not visit_status.is_active(new_status):
+        appointment.upcoming_kind = None  # missed or done: no longer upcoming
     appointment.status_changed_at = now
     audit.record(
         actor=actor,
@@ -863,12 +988,12 @@ def extend_culture_place(course: Course, *, through_day, actor: User | None) -> 
     if not holds:
         raise DomainError(_("This course holds no culture place."))
     cal = queries.clinic_calendar()
-    values = settings.values()
     last = holds[-1]
     resource = db.session.get(Resource, last.resource_id)
-    capacity = queries.capacity_of(resource, values)
+    capacity = queries.lock_resource_capacities([resource.id]).get(resource.id, 0)
     day = cal.local_date(last.unit_start) + timedelta(days=1)
     added = 0
+    seats_taken: list = []
     while day <= through_day:
         unit = cal.day_start(day)
         seats = [last.seat] + [s for s in range(capacity) if s != last.seat]
@@ -890,6 +1015,7 @@ def extend_culture_place(course: Course, *, through_day, actor: User | None) -> 
                         ],
                     )
                 added += 1
+                seats_taken.append((day, seat))
                 break
             except IntegrityError:
                 continue
@@ -898,6 +1024,15 @@ def extend_culture_place(course: Course, *, through_day, actor: User | None) -> 
                 _("No incubator place is free on %(day)s.", day=day.isoformat()), code="full"
             )
         day += timedelta(days=1)
+    # SQLite: the capacity above was read before this transaction wrote; read
+    # it again now that the transaction holds the write lock (PostgreSQL: the
+    # FOR SHARE lock kept it from changing).
+    capacity = queries.lock_resource_capacities([resource.id]).get(resource.id, 0)
+    over = [taken_day for taken_day, seat in seats_taken if seat >= capacity]
+    if over:
+        raise Conflict(
+            _("No incubator place is free on %(day)s.", day=over[0].isoformat()), code="full"
+        )
     audit.record(
         actor=actor,
         action="scheduling.culture_place_extended",
@@ -931,6 +1066,7 @@ def cancel_future_visits(
         before = _snapshot(appointment)
         _release_seats(appointment)
         appointment.status = AppointmentStatus.CANCELLED
+        appointment.upcoming_kind = None
         appointment.status_changed_at = now
         appointment.cancelled_at = now
         appointment.cancelled_by_id = actor.id if actor is not None else None

@@ -230,6 +230,8 @@ def test_a_patient_holds_one_upcoming_visit_of_a_type(clinic, make_user):
 def test_last_doctor_on_a_monday_then_two_on_a_tuesday(clinic, coordinator, make_user):
     """Dr Kobayashi works Tue/Thu/Sat: one doctor on Mondays, two on Tuesdays."""
     patients = [make_user(Role.PATIENT) for _ in range(3)]
+    # A course holds one upcoming consultation: Tuesday's visits are other patients'.
+    tuesday_patients = [make_user(Role.PATIENT) for _ in range(3)]
     monday = clinic.at(clinic.day(weekday=MONDAY), "10:00")
     services.book_visit(patients[0].patient, "consultation", monday, actor=coordinator)
     with pytest.raises(Conflict, match="This time was just taken"):
@@ -244,10 +246,12 @@ def test_last_doctor_on_a_monday_then_two_on_a_tuesday(clinic, coordinator, make
     )
 
     tuesday = clinic.at(clinic.day(weekday=TUESDAY), "10:00")
-    first = services.book_visit(patients[0].patient, "consultation", tuesday, actor=coordinator)
-    second = services.book_visit(patients[1].patient, "consultation", tuesday, actor=coordinator)
+    first, second = (
+        services.book_visit(p.patient, "consultation", tuesday, actor=coordinator)
+        for p in tuesday_patients[:2]
+    )
     with pytest.raises(Conflict):
-        services.book_visit(patients[2].patient, "consultation", tuesday, actor=coordinator)
+        services.book_visit(tuesday_patients[2].patient, "consultation", tuesday, actor=coordinator)
     doctors = {h.resource_id for a in (first, second) for h in clinic.holds(a)}
     assert doctors == {clinic.resource("dr-sato").id, clinic.resource("dr-kobayashi").id}
 

@@ -74,6 +74,20 @@ def _show_error(exc: DomainError) -> None:
     flash(exc.message, "danger")
 
 
+def booked_by_this_form(form: BookForm) -> Appointment | None:
+    """The booking an earlier send of this very form made (its ``request_key``),
+    when the current user made it: a retry, a double click, or a worker that
+    died after its commit. Read after the failed attempt was rolled back, so
+    a send that raced this one and committed first is seen."""
+    key = form.request_key.data
+    if not key:
+        return None
+    appointment = queries.appointment_by_request_key(key)
+    if appointment is None or appointment.booked_by_id != current_user.id:
+        return None
+    return appointment
+
+
 def _picker(
     visit_type: VisitType,
     *,

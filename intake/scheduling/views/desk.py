@@ -27,6 +27,7 @@ from intake.scheduling.views._common import (
     _mode_choices,
     _picker,
     _show_error,
+    booked_by_this_form,
     long_day_label,
     parse_start,
     time_label,
@@ -233,7 +234,12 @@ def desk_book():
         if form.validate_on_submit():
             try:
                 appointment = services.book_visit(
-                    patient, vt.code, start, actor=current_user, mode=form.mode.data or None
+                    patient,
+                    vt.code,
+                    start,
+                    actor=current_user,
+                    mode=form.mode.data or None,
+                    request_key=form.request_key.data or None,
                 )
             except services.GateClosed as exc:
                 db.session.rollback()
@@ -243,7 +249,19 @@ def desk_book():
                     **context,
                 )
             except DomainError as exc:
-                _show_error(exc)
+                db.session.rollback()
+                appointment = booked_by_this_form(form)
+                if appointment is None:
+                    _show_error(exc)
+                else:  # sent again: the booking the first send made
+                    flash(
+                        _(
+                            "Booked for %(name)s, who has been sent the details.",
+                            name=appointment.patient.full_name,
+                        ),
+                        "success",
+                    )
+                    return redirect(url_for("scheduling.desk_visit", appointment_id=appointment.id))
             else:
                 db.session.commit()
                 flash(

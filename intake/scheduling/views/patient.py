@@ -27,6 +27,7 @@ from intake.scheduling.views._common import (
     _own_appointment,
     _picker,
     _show_error,
+    booked_by_this_form,
     parse_start,
 )
 from intake.scheduling.visit_kinds import one_upcoming
@@ -44,6 +45,11 @@ def book_kind(kind: str):
     return redirect(url_for("scheduling.book", visit_type=vt.code))
 
 
+def _booked():
+    flash(_("Booked. We have sent you a confirmation with a calendar file."), "success")
+    return redirect(url_for("scheduling.my_visits"))
+
+
 @bp.route("/book/<visit_type>", methods=["GET", "POST"])
 @role_required(Role.PATIENT)
 def book(visit_type: str):
@@ -53,9 +59,11 @@ def book(visit_type: str):
     missing = _gate_missing(current_user.patient, vt)
     if missing is not None:
         return render_template("scheduling/book.html", vt=vt, missing=missing)
-    existing = queries.upcoming_of_kind(current_user.patient, vt, utcnow())
-    if existing is not None:
-        return render_template("scheduling/book.html", vt=vt, existing=existing)
+    # A form sent again (its request_key) is answered below, like the first send.
+    if request.method == "GET":
+        existing = queries.upcoming_of_kind(current_user.patient, vt, utcnow())
+        if existing is not None:
+            return render_template("scheduling/book.html", vt=vt, existing=existing)
     form = BookForm()
     has_modes = _mode_choices(form, vt)
     if request.method == "POST":
@@ -68,6 +76,7 @@ def book(visit_type: str):
                     start,
                     actor=current_user,
                     mode=form.mode.data or None,
+                    request_key=form.request_key.data or None,
                 )
             except services.GateClosed as exc:
                 db.session.rollback()
@@ -77,11 +86,14 @@ def book(visit_type: str):
                     missing=_gate_texts(exc.missing),
                 )
             except DomainError as exc:
-                _show_error(exc)
+                db.session.rollback()
+                if booked_by_this_form(form) is None:
+                    _show_error(exc)
+                else:  # sent again: the answer the first send had
+                    return _booked()
             else:
                 db.session.commit()
-                flash(_("Booked. We have sent you a confirmation with a calendar file."), "success")
-                return redirect(url_for("scheduling.my_visits"))
+                return _booked()
         else:
             flash(_("Please choose a day and a time from the list."), "warning")
         day = queries.clinic_calendar().local_date(start).isoformat() if start else None
