@@ -782,14 +782,30 @@ def cancel_visit(
         raise DomainError(_("Give the reason for cancelling."), field="reason")
     if len(reason) > 500:
         raise DomainError(_("Keep the reason under 500 characters."), field="reason")
+    _cancel(appointment, actor=actor, reason=reason or None, now=now, by_clinic=not by_patient)
+    db.session.flush()
+    return appointment
+
+
+def _cancel(
+    appointment: Appointment,
+    *,
+    actor: User | None,
+    reason: str | None,
+    now: datetime,
+    by_clinic: bool,
+    note: str | None = None,
+) -> None:
+    """Free the visit's seats (and a collection's culture place), keep the row
+    with its status and reason, audit it and tell the patient."""
     before = _snapshot(appointment)
     _release_seats(appointment)
     appointment.status = AppointmentStatus.CANCELLED
     appointment.upcoming_kind = None
     appointment.status_changed_at = now
     appointment.cancelled_at = now
-    appointment.cancelled_by_id = actor.id
-    appointment.cancel_reason = reason or None
+    appointment.cancelled_by_id = actor.id if actor is not None else None
+    appointment.cancel_reason = reason
     appointment.sequence += 1
     old, new = audit.changes(before, _snapshot(appointment))
     audit.record(
@@ -799,10 +815,9 @@ def cancel_visit(
         before=old,
         after=new,
         patient=appointment.patient,
+        note=note,
     )
-    _confirm(appointment, "visit_cancelled", by_clinic=not by_patient)
-    db.session.flush()
-    return appointment
+    _confirm(appointment, "visit_cancelled", by_clinic=by_clinic)
 
 
 def _transition(
@@ -1063,25 +1078,6 @@ def cancel_future_visits(
         ).scalars()
     )
     for appointment in upcoming:
-        before = _snapshot(appointment)
-        _release_seats(appointment)
-        appointment.status = AppointmentStatus.CANCELLED
-        appointment.upcoming_kind = None
-        appointment.status_changed_at = now
-        appointment.cancelled_at = now
-        appointment.cancelled_by_id = actor.id if actor is not None else None
-        appointment.cancel_reason = reason
-        appointment.sequence += 1
-        old, new = audit.changes(before, _snapshot(appointment))
-        audit.record(
-            actor=actor,
-            action="scheduling.cancel",
-            entity=appointment,
-            before=old,
-            after=new,
-            patient=appointment.patient,
-            note=reason,
-        )
-        _confirm(appointment, "visit_cancelled", by_clinic=True)
+        _cancel(appointment, actor=actor, reason=reason, now=now, by_clinic=True, note=reason)
     db.session.flush()
     return upcoming
