@@ -68,6 +68,20 @@ def query_int(
     return default if value is None else value
 
 
+def holds_nul_byte() -> bool:
+    """True when any part of the request a view may read or store holds a NUL
+    byte: a query or form name or value, a value taken from the path, or the
+    client's address. No database stores it in text (PostgreSQL refuses it),
+    and no person types it."""
+    values = [request.path, request.remote_addr or ""]
+    for data in (request.args, request.form):
+        for key, items in data.lists():
+            values.append(key)
+            values.extend(items)
+    values.extend(v for v in (request.view_args or {}).values() if isinstance(v, str))
+    return any("\x00" in value for value in values)
+
+
 def query_text(name: str, *, max_length: int = 64) -> str | None:
     """A short text from the query string, trimmed; None when blank or when
     it holds a character no database stores (named in a message)."""
