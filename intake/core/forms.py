@@ -4,15 +4,60 @@ accept the same dates and refuse the same input (shape only, no rules)."""
 
 from __future__ import annotations
 
+import flask_wtf
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectMultipleField
+from wtforms import DateField, PasswordField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from intake.core import parsing
 from intake.core.weekdays import WEEKDAY_LABELS
+
+
+def trim(value):
+    """Spaces (any Unicode space, line breaks) around typed text removed."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """The project's form base: every text field (not a password) is trimmed
+    before it is validated or stored, so "  Sato " is saved as "Sato" and a
+    name made only of spaces is empty (``Required`` then refuses it).
+    ``tests/core/test_text_fields.py`` checks that every form uses it."""
+
+    class Meta(flask_wtf.FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                options["filters"] = [trim, *unbound_field.kwargs.get("filters", ())]
+            return super().bind_field(form, unbound_field, options)
+
+
+class Required(InputRequired):
+    """Something must be typed, and text made only of spaces does not count."""
+
+    def __call__(self, form, field):
+        super().__call__(form, field)
+        if isinstance(field.data, str) and not field.data.strip():
+            field.errors[:] = []
+            raise StopValidation(self.message or field.gettext("This field is required."))
+
+
+def required():
+    return Required(message=_l("This field is required."))
+
+
+class PhoneNumber:
+    """A phone number with its country code; the field's data becomes its
+    E.164 form (``+8613800138000``). Blank is left to ``Optional``/``Required``."""
+
+    def __call__(self, form, field):
+        try:
+            field.data = parsing.parse_phone(field.data)
+        except parsing.ParseError as exc:
+            raise ValidationError(exc.text(gettext)) from None
 
 
 class SafeDateField(DateField):

@@ -4,7 +4,6 @@ times, notice, capacity) live in the services and the pure modules."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -19,14 +18,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake.core.forms import NoNul, SafeDateField, WeekdaysField
+from intake.core.forms import FlaskForm, NoNul, Required, SafeDateField, WeekdaysField
 
 
 def _required():
-    return InputRequired(message=_l("This field is required."))
+    return Required(message=_l("This field is required."))
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -121,3 +121,30 @@ def test_integers_past_64_bits_in_the_query_get_a_message(client, login_as, role
     with client.get(url) as r:
         assert r.status_code == 200, r.status_code
         assert "Enter a whole number" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "url", "data"),
+    [
+        (Role.COORDINATOR, "GET", "/desk?day=2026-01-01%00", None),
+        (Role.COORDINATOR, "GET", "/patients?q=a%00b", None),
+        (Role.PATIENT, "GET", "/book/kind/%00", None),
+        (
+            Role.MANAGER,
+            "POST",
+            "/scheduling/closures",
+            {"first_date": "2030-01-07", "reason": "A\x00"},
+        ),
+        (Role.MANAGER, "POST", "/scheduling/resources/1", {"working_weekdays": ["1\x00"]}),
+        (Role.MANAGER, "POST", "/scheduling/visit-types/new", {"code": "bad\x00code"}),
+        (Role.MANAGER, "POST", "/scheduling/visit-types/new", {"name_ja": "採取\x00"}),
+        (Role.DOCTOR, "POST", "/panel-items", {"code": "anti-HEV", "name_ja": "HEV\x00"}),
+    ],
+)
+def test_nul_in_staff_and_patient_pages_is_a_clear_400(client, login_as, role, method, url, data):
+    login_as(role)
+    before = _count(AuditEntry)
+    with client.open(url, method=method, data=data) as r:
+        assert r.status_code == 400
+        assert NUL_MESSAGE in r.get_data(as_text=True)
+    assert _count(AuditEntry) == before
