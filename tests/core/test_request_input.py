@@ -127,6 +127,9 @@ def test_integers_past_64_bits_in_the_query_get_a_message(client, login_as, role
     ("role", "method", "url", "data"),
     [
         (Role.COORDINATOR, "GET", "/desk?day=2026-01-01%00", None),
+        (Role.MANAGER, "GET", "/audit?patient_id=12%00", None),
+        (Role.MANAGER, "GET", "/audit?entity_id=a%00b", None),
+        (Role.MANAGER, "GET", "/audit?action=x%00", None),
         (Role.COORDINATOR, "GET", "/patients?q=a%00b", None),
         (Role.PATIENT, "GET", "/book/kind/%00", None),
         (
