@@ -202,6 +202,7 @@ def build_world() -> World:
     today = scheduling_queries.clinic_calendar().today(utcnow())
     world.query = {
         "scheduling.availability_api": {"service": "consultation", "start": today, "days": 7},
+        "scheduling.desk_book": {"patient_id": alice.patient_id, "visit_type": "consultation"},
     }
     db.session.commit()
     return world
