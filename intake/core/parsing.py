@@ -23,6 +23,9 @@ MIN_YEAR = 1900
 MAX_YEAR = 2200
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
+# Record ids are INTEGER columns: 32 bits on PostgreSQL (a larger id in a
+# query is an "integer out of range" error there, a 500 before this bound).
+ID_MAX = 2**31 - 1
 MAX_LENGTH = 40  # characters of a date, instant or number worth reading
 
 MSG_NUL = N_("The value contains a character that is not allowed.")

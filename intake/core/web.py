@@ -56,10 +56,11 @@ MAX_PAGE = 10**9
 
 
 def query_int(
-    name: str, *, minimum: int = 1, maximum: int = parsing.INT_MAX, default: int | None = None
+    name: str, *, minimum: int = 1, maximum: int = parsing.ID_MAX, default: int | None = None
 ) -> int | None:
     """A whole number from the query string (an id, a page): ``default`` when
-    blank or unreadable; an unreadable one is named in a message."""
+    blank or unreadable; an unreadable one is named in a message. By default
+    within the range of a record id (``parsing.ID_MAX``)."""
     try:
         value = parsing.parse_int(request.args.get(name), minimum=minimum, maximum=maximum)
     except parsing.ParseError as exc:

@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -21,7 +20,7 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake.core.forms import FlaskForm, NoNul, Required, SafeDateField, WeekdaysField
+from intake.core.forms import FlaskForm, Form, NoNul, Required, SafeDateField, WeekdaysField
 
 
 def _required():

@@ -110,6 +110,10 @@ HUGE = str(2**64 + 5)
         (Role.MANAGER, f"/audit?patient_id={HUGE}"),
         (Role.MANAGER, f"/audit?actor_id={HUGE}"),
         (Role.MANAGER, f"/audit?actor_id=-{HUGE}&patient_id=１２"),
+        # Past the 32-bit INTEGER of an id column on PostgreSQL.
+        (Role.MANAGER, "/audit?patient_id=2147483648"),
+        (Role.MANAGER, f"/audit?actor_id={2**63 - 1}"),
+        (Role.COORDINATOR, "/desk/book?patient_id=2147483648"),
         (Role.COORDINATOR, f"/patients?page={HUGE}"),
         (Role.COORDINATOR, f"/desk/book?patient_id={HUGE}"),
         (Role.DOCTOR, f"/reviews?page={HUGE}"),
@@ -151,3 +155,19 @@ def test_nul_in_staff_and_patient_pages_is_a_clear_400(client, login_as, role, m
         assert r.status_code == 400
         assert NUL_MESSAGE in r.get_data(as_text=True)
     assert _count(AuditEntry) == before
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        (Role.COORDINATOR, "/patients/2147483648"),
+        (Role.COORDINATOR, f"/desk/visits/{2**63 - 1}"),
+        (Role.PATIENT, "/messages/2147483648"),
+        (Role.PATIENT, f"/visits/{2**63 - 1}.ics"),
+        (Role.MANAGER, "/scheduling/resources/2147483648"),
+    ],
+)
+def test_ids_past_an_integer_column_are_404(client, login_as, role, url):
+    login_as(role)
+    with client.get(url) as r:
+        assert r.status_code == 404

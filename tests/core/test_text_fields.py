@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from flask_wtf import FlaskForm
+import wtforms
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField, StringField
@@ -17,6 +17,7 @@ import intake
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core.forms import FlaskForm as TrimmedForm
+from intake.core.forms import Form as TrimmedSubform
 from intake.core.models import AuditEntry
 from intake.extensions import db
 
@@ -27,11 +28,12 @@ def _all_forms() -> list[type]:
     for module in pkgutil.walk_packages(intake.__path__, "intake."):
         if module.name.endswith(".forms"):
             importlib.import_module(module.name)
-    found, todo = [], [FlaskForm]
+    found, todo = [], [wtforms.Form]
     while todo:
         for sub in todo.pop().__subclasses__():
             todo.append(sub)
-            if sub.__module__.startswith("intake.") and sub is not TrimmedForm:
+            bases = (TrimmedForm, TrimmedSubform)
+            if sub.__module__.startswith("intake.") and sub not in bases and sub not in found:
                 found.append(sub)
     return found
 
@@ -44,8 +46,10 @@ def test_there_are_forms_to_check():
 
 
 def test_every_form_trims_its_text():
-    """Every form is built on the project's FlaskForm, which trims text fields."""
-    assert [c.__name__ for c in FORMS if not issubclass(c, TrimmedForm)] == []
+    """Every form is built on the project's FlaskForm (or, inside a form, its
+    Form), which trims text fields and bounds whole numbers."""
+    bases = (TrimmedForm, TrimmedSubform)
+    assert [c.__name__ for c in FORMS if not issubclass(c, bases)] == []
 
 
 def _required_text_fields(form):

@@ -73,6 +73,8 @@ ODD = [
     "25:61",
     "2026-01-05T09:00",
     "2026-01-05T09:00:00+99:00",
+    str(2**31 - 1),
+    str(2**31),
     str(2**63),
     str(2**63 - 1),
     str(-(2**63) - 1),
@@ -88,6 +90,12 @@ NASTY = st.one_of(
         lambda d: d.replace(tzinfo=UTC).isoformat()
     ),
     st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=4), st.integers(300, 6000)),
+)
+
+# Ids in the path: the largest an id column holds on each database and past it.
+IDS = st.one_of(
+    st.sampled_from([0, 1, 2**31 - 1, 2**31, 2**32, 2**63 - 1, 2**63, 10**30]),
+    st.integers(min_value=0, max_value=2**70),
 )
 
 SETTINGS = settings(
@@ -236,15 +244,10 @@ def _targets(app, world) -> list[Target]:
             targets.setdefault(
                 ("query", "GET", rule.endpoint), Target(role, "GET", url, query, "query")
             )
-            strings = [
-                arg
-                for arg in rule.arguments
-                if not isinstance(rule._converters[arg], IntegerConverter)
-            ]
-            if strings:
+            if rule.arguments:
                 targets.setdefault(
                     ("path", "GET", rule.endpoint),
-                    Target(role, "GET", rule.endpoint, {a: [] for a in strings}, "path"),
+                    Target(role, "GET", rule.endpoint, {a: [] for a in rule.arguments}, "path"),
                 )
             with client.get(url) as r:
                 if r.status_code != 200 or "html" not in (r.content_type or ""):
@@ -281,6 +284,9 @@ def _targets(app, world) -> list[Target]:
 def _fuzz(app, world, target: Target) -> None:
     client = _client(app, world, target.role)
     names = sorted(target.fields)
+    rule = None
+    if target.where == "path":
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == target.url)
 
     @SETTINGS
     @given(data=st.data())
@@ -288,25 +294,27 @@ def _fuzz(app, world, target: Target) -> None:
         chosen = data.draw(
             st.lists(st.sampled_from(names), min_size=1, max_size=min(4, len(names)), unique=True)
         )
-        values = {n: list(v) for n, v in target.fields.items()}
-        for name in chosen:
-            value = data.draw(st.one_of(NASTY, st.none()), label=name)
-            if value is None:
-                values.pop(name, None)  # a field missing altogether
-            else:
-                values[name] = [value]
-        if target.where == "path":
-            rule = next(r for r in app.url_map.iter_rules() if r.endpoint == target.url)
-            path_values = {**world.values(rule), **{n: v[0] for n, v in values.items() if v}}
+        if rule is not None:  # values in the path: ids and words
+            values = world.values(rule)
+            for name in chosen:
+                is_id = isinstance(rule._converters[name], IntegerConverter)
+                values[name] = data.draw(IDS if is_id else NASTY, label=name)
             with app.test_request_context():
-                url = url_for(rule.endpoint, **path_values)
-            response = client.get(url)
-        elif target.method == "GET":
-            parts = urlsplit(target.url)
-            query = {**parse_qs(parts.query), **values}
-            response = client.get(parts.path, query_string=query)
+                response = client.get(url_for(rule.endpoint, **values))
         else:
-            response = client.open(target.url, method=target.method, data=values)
+            values = {n: list(v) for n, v in target.fields.items()}
+            for name in chosen:
+                value = data.draw(st.one_of(NASTY, st.none()), label=name)
+                if value is None:
+                    values.pop(name, None)  # a field missing altogether
+                else:
+                    values[name] = [value]
+            if target.method == "GET":
+                parts = urlsplit(target.url)
+                query = {**parse_qs(parts.query), **values}
+                response = client.get(parts.path, query_string=query)
+            else:
+                response = client.open(target.url, method=target.method, data=values)
         with response:
             assert response.status_code < 500, (target.role, target.method, target.url, values)
 
