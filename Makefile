@@ -43,9 +43,11 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    chromium postgresql fonts-noto-cjk >/dev/null; }
 
+# bandit: the security linter, medium and high findings fail the build.
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r intake -ll
 
 test-sqlite: install-test translations system-deps
 	$(BIN)/python -m pytest -q

@@ -66,15 +66,16 @@ def _behind_proxies(app: Flask) -> None:
 
 
 def _bounded_int_urls(app: Flask) -> None:
-    """``<int:…>`` in a URL accepts only ids a database integer can hold;
-    a longer number answers 404 instead of overflowing the query."""
+    """``<int:…>`` in a URL accepts only ids an INTEGER column can hold (32
+    bits on PostgreSQL); a longer number answers 404 instead of overflowing
+    the query."""
     from werkzeug.routing import IntegerConverter
 
-    from intake.core.parsing import INT_MAX
+    from intake.core.parsing import ID_MAX
 
     class BoundedIntegerConverter(IntegerConverter):
         def __init__(self, map, *args, **kwargs):
-            kwargs.setdefault("max", INT_MAX)
+            kwargs.setdefault("max", ID_MAX)
             super().__init__(map, *args, **kwargs)
 
     app.url_map.converters["int"] = BoundedIntegerConverter

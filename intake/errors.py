@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from intake.core.parsing import MSG_NUL
 from intake.core.text import N_
+from intake.core.web import holds_nul_byte
 from intake.extensions import db
 
 PAGES = {
@@ -46,6 +48,14 @@ def error_page(code: int, detail: str | None = None):
 
 
 def register(app) -> None:
+    def _refuse_nul_bytes():
+        if holds_nul_byte():
+            return error_page(400, _(MSG_NUL))
+        return None
+
+    # First, before anything (rate limits, the login, a view) reads the request.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nul_bytes)
+
     @app.errorhandler(CSRFError)
     def _csrf(exc):
         return error_page(

@@ -15,6 +15,7 @@ from intake.core import settings
 from intake.core.audit_labels import action_label, entity_label
 from intake.core.clinic import clinic_tz
 from intake.core.languages import LANGUAGE_NAMES
+from intake.core.parsing import show_phone
 from intake.core.text import N_
 
 
@@ -104,6 +105,7 @@ def navigation() -> list[tuple[str, str]]:
 def register(app) -> None:
     app.jinja_env.filters["clinic_datetime"] = fmt_datetime
     app.jinja_env.filters["clinic_date"] = fmt_date
+    app.jinja_env.filters["phone"] = show_phone
     app.jinja_env.filters["audit_action"] = lambda code: _(action_label(code))
     app.jinja_env.filters["audit_entity"] = lambda table: _(entity_label(table))
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import Email, EqualTo, Length, Optional
 
 from intake.accounts.roles import ROLE_LABELS, STAFF_ROLES
+from intake.core.forms import FlaskForm, PhoneNumber, Required
 from intake.patients.forms import PatientNameFields, language_choices
 
 
@@ -17,7 +17,7 @@ def staff_role_choices():
 
 
 def _required():
-    return InputRequired(message=_l("This field is required."))
+    return Required(message=_l("This field is required."))
 
 
 def _email():
@@ -31,10 +31,7 @@ class LoginForm(FlaskForm):
 
 class RegistrationForm(PatientNameFields, FlaskForm):
     email = EmailField(_l("E-mail"), validators=_email())
-    phone = StringField(
-        _l("Phone (with country code)"),
-        validators=[_required(), Length(min=6, max=40, message=_l("Enter a phone number."))],
-    )
+    phone = StringField(_l("Phone (with country code)"), validators=[_required(), PhoneNumber()])
     locale = SelectField(_l("Preferred language"), choices=language_choices)
     password = PasswordField(_l("Password"), validators=[_required(), Length(max=200)])
     confirm = PasswordField(
@@ -74,7 +71,7 @@ class StaffCreateForm(FlaskForm):
 
 class UserEditForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[_required(), Length(max=200)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone"), validators=[Optional(), PhoneNumber()])
     role = SelectField(_l("Role"), choices=staff_role_choices)
     is_active = BooleanField(_l("Account active"))
     reset_two_factor = BooleanField(

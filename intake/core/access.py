@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from intake.accounts.roles import Role
+from intake.accounts.roles import CLINICAL_ROLES, Role
 
 
 def role_required(*roles: Role):
@@ -45,6 +45,30 @@ def can_manage_users(user) -> bool:
 
 def can_view_audit(user) -> bool:
     return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+# The audit trail of clinical records (answers, results, visits, the date of
+# birth) is for clinical roles and managers. The administrator, who may not
+# open a patient's record, reads the account and security events only, and of
+# an account only what the account pages show.
+ACCOUNT_EVENTS = ("accounts.", "settings.")
+ACCOUNT_ENTITIES = ("users", "settings")
+ACCOUNT_VALUES = frozenset(
+    (
+        "email",
+        "full_name",
+        "phone",
+        "locale",
+        "role",
+        "is_active",
+        "is_password_temporary",
+        "totp_enabled_at",
+    )
+)
+
+
+def can_view_clinical_audit(user) -> bool:
+    return user.role in CLINICAL_ROLES
 
 
 def require(allowed: bool, *, not_found: bool = True) -> None:

@@ -56,16 +56,31 @@ MAX_PAGE = 10**9
 
 
 def query_int(
-    name: str, *, minimum: int = 1, maximum: int = parsing.INT_MAX, default: int | None = None
+    name: str, *, minimum: int = 1, maximum: int = parsing.ID_MAX, default: int | None = None
 ) -> int | None:
     """A whole number from the query string (an id, a page): ``default`` when
-    blank or unreadable; an unreadable one is named in a message."""
+    blank or unreadable; an unreadable one is named in a message. By default
+    within the range of a record id (``parsing.ID_MAX``)."""
     try:
         value = parsing.parse_int(request.args.get(name), minimum=minimum, maximum=maximum)
     except parsing.ParseError as exc:
         flash(exc.text(gettext), "warning")
         return default
     return default if value is None else value
+
+
+def holds_nul_byte() -> bool:
+    """True when any part of the request a view may read or store holds a NUL
+    byte: a query or form name or value, a value taken from the path, or the
+    client's address. No database stores it in text (PostgreSQL refuses it),
+    and no person types it."""
+    values = [request.path, request.remote_addr or ""]
+    for data in (request.args, request.form):
+        for key, items in data.lists():
+            values.append(key)
+            values.extend(items)
+    values.extend(v for v in (request.view_args or {}).values() if isinstance(v, str))
+    return any("\x00" in value for value in values)
 
 
 def query_text(name: str, *, max_length: int = 64) -> str | None:

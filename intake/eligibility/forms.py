@@ -4,7 +4,6 @@ are built from the question set and checked by ``question_bank``."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,11 +20,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from intake.core.forms import FlaskForm, Required
 from intake.eligibility.models import Decision
 
 
 def _required():
-    return InputRequired(message=_l("This field is required."))
+    return Required(message=_l("This field is required."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -206,5 +206,5 @@ class AnswerCorrectionForm(FlaskForm):
     value = StringField(_l("Corrected answer"), validators=[Length(max=4000)])
     reason = TextAreaField(
         _l("What the patient told you"),
-        validators=[InputRequired(message=_l("This field is required.")), Length(max=4000)],
+        validators=[_required(), Length(max=4000)],
     )

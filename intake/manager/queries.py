@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from intake.accounts.models import User
 from intake.core.models import AuditEntry
@@ -33,9 +33,20 @@ def overview() -> dict:
 
 
 def audit_page(
-    *, patient_id=None, actor_id=None, entity_type=None, entity_id=None, action=None, page=1
+    *,
+    patient_id=None,
+    actor_id=None,
+    entity_type=None,
+    entity_id=None,
+    action=None,
+    page=1,
+    only_actions: tuple[str, ...] | None = None,
 ):
+    """A page of the trail, newest first. ``only_actions``: the action
+    prefixes the reader may see (None: all)."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if only_actions is not None:
+        query = query.where(or_(*(AuditEntry.action.startswith(p) for p in only_actions)))
     if patient_id:
         query = query.where(AuditEntry.patient_id == patient_id)
     if actor_id:

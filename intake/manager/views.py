@@ -12,7 +12,13 @@ from flask_login import current_user
 
 from intake.accounts.roles import Role
 from intake.core import settings
-from intake.core.access import role_required
+from intake.core.access import (
+    ACCOUNT_ENTITIES,
+    ACCOUNT_EVENTS,
+    ACCOUNT_VALUES,
+    can_view_clinical_audit,
+    role_required,
+)
 from intake.core.audit_labels import ACTION_LABELS, ENTITY_LABELS, entity_label
 from intake.core.settings_schema import BY_KEY, DEFINITIONS, GROUPS, WEEKDAYS
 from intake.core.web import MAX_PAGE, query_int, query_text
@@ -86,20 +92,42 @@ def audit_log():
         "entity_id": query_text("entity_id"),
         "action": query_text("action"),
     }
-    page = queries.audit_page(**filters, page=query_int("page", maximum=MAX_PAGE, default=1))
+    clinical = can_view_clinical_audit(current_user)
+    page = queries.audit_page(
+        **filters,
+        page=query_int("page", maximum=MAX_PAGE, default=1),
+        only_actions=None if clinical else ACCOUNT_EVENTS,
+    )
     people = queries.people_named(
         [e.actor_id for e in page.items] + [e.patient_id for e in page.items]
     )
+    actions, entities = ACTION_LABELS, ENTITY_LABELS
+    if not clinical:
+        actions = {k: v for k, v in actions.items() if k.startswith(ACCOUNT_EVENTS)}
+        entities = {k: v for k, v in entities.items() if k in ACCOUNT_ENTITIES}
     return render_template(
         "manager/audit_log.html",
         page=page,
         filters=filters,
         people=people,
-        action_choices=_choices(ACTION_LABELS, filters["action"]),
-        entity_choices=_choices(ENTITY_LABELS, filters["entity_type"]),
+        action_choices=_choices(actions, filters["action"]),
+        entity_choices=_choices(entities, filters["entity_type"]),
         record_label=_record_label,
         show_value=_show_value,
+        shown_values=_all_values if clinical else _account_values,
     )
+
+
+def _all_values(entry, data):
+    return data
+
+
+def _account_values(entry, data):
+    """What the administrator reads of an account entry: what the account
+    pages show (no date of birth)."""
+    if not data or entry.entity_type != "users":
+        return data
+    return {key: value for key, value in data.items() if key in ACCOUNT_VALUES}
 
 
 def _choices(labels: dict[str, str], current: str | None) -> list[tuple[str, str]]:

@@ -7,18 +7,17 @@ from datetime import date
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
-    InputRequired,
     Length,
     Optional,
     ValidationError,
 )
 
+from intake.core.forms import FlaskForm, PhoneNumber, Required
 from intake.core.languages import LANGUAGE_NAMES, PATIENT_ORDER
 from intake.patients.models import SEX_LABELS, Sex
 
@@ -27,7 +26,7 @@ FIRST_COUNTRIES = ("CN", "JP", "HK", "TW", "MO", "KR", "SG")
 
 
 def _required():
-    return InputRequired(message=_l("This field is required."))
+    return Required(message=_l("This field is required."))
 
 
 def _filled():
@@ -92,10 +91,7 @@ class PatientNameFields:
 class PatientRegistrationForm(PatientNameFields, FlaskForm):
     """A coordinator registers a patient who phones or walks in (no login yet)."""
 
-    phone = StringField(
-        _l("Phone (with country code)"),
-        validators=[Optional(), Length(min=6, max=40, message=_l("Enter a phone number."))],
-    )
+    phone = StringField(_l("Phone (with country code)"), validators=[Optional(), PhoneNumber()])
     email = EmailField(
         _l("E-mail"),
         validators=[

@@ -6,11 +6,9 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -21,14 +19,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from intake.core.forms import NoNul, SafeDateField, WeekdaysField
+from intake.core.forms import FlaskForm, Form, NoNul, Required, SafeDateField, WeekdaysField
 
 
 def _required():
-    return InputRequired(message=_l("This field is required."))
+    return Required(message=_l("This field is required."))
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -91,7 +91,7 @@ def test_admin_edit_is_audited_with_before_and_after(client, login_as, make_user
     nurse = make_user(Role.COORDINATOR, full_name="Old Name")
     with client.post(
         f"/admin/users/{nurse.id}",
-        data={"full_name": "New Name", "phone": "+81 3 0000", "role": "doctor"},
+        data={"full_name": "New Name", "phone": "+81 3-1234-5678", "role": "doctor"},
     ) as r:
         assert r.status_code == 302
     [entry] = _audit("accounts.update")
@@ -104,7 +104,7 @@ def test_admin_edit_is_audited_with_before_and_after(client, login_as, make_user
     }
     assert entry.after == {
         "full_name": "New Name",
-        "phone": "+81 3 0000",
+        "phone": "+81312345678",  # stored in E.164 form
         "role": "doctor",
         "is_active": False,
     }

@@ -94,7 +94,7 @@ def test_a_wrong_confirmation_link_signs_nobody_in(client):
         ({"family_name": ""}, "family_name", "This field is required."),
         ({"date_of_birth": "12/05/1968"}, "date_of_birth", "Not a valid date value."),
         ({"date_of_birth": "2999-01-01"}, "date_of_birth", "Enter a real date of birth."),
-        ({"phone": "12"}, "phone", "Enter a phone number."),
+        ({"phone": "12"}, "phone", "Enter the phone number with its country code"),
         ({"confirm": "Other-Pass-26"}, "confirm", "The passwords do not match."),
         ({"password": "short", "confirm": "short"}, "password", "Use at least 8 characters."),
         (

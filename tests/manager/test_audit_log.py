@@ -14,9 +14,7 @@ from intake.accounts.roles import Role
         ("patient_id=9223372036854775808", "Enter a whole number from 1 to"),
         ("patient_id=0", "Enter a whole number from 1 to"),
         ("page=99999999999999999999", "Enter a whole number from 1 to 1000000000."),
-        ("patient_id=12%00", "The value contains a character that is not allowed."),
-        ("entity_id=a%00b", "The value contains a character that is not allowed."),
-        ("action=x%00", "The value contains a character that is not allowed."),
+        # NUL bytes: a 400 before any view (tests/core/test_request_input.py)
     ],
 )
 def test_bad_filters_are_named_not_a_500(client, login_as, query, message):
@@ -28,7 +26,7 @@ def test_bad_filters_are_named_not_a_500(client, login_as, query, message):
 
 def test_a_valid_big_id_finds_nothing(client, login_as):
     login_as(Role.MANAGER)
-    with client.get("/audit?patient_id=2147483647&page=3") as r:
+    with client.get("/audit?patient_id=2147483647&page=3") as r:  # the largest id
         assert r.status_code == 200
         assert "No entries match." in r.get_data(as_text=True)
 

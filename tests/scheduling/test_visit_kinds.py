@@ -147,9 +147,10 @@ def test_booking_link_names_the_kind(clinic, client, login_as):
     _copy_type(clinic, "collection", "harvest-room-2")
     location, _ = _get(client, "/book/kind/collection", status=302)
     assert location.endswith("/book/harvest-room-2")
-    for kind in ("reinfusion_iv", "nonsense", "%00"):
+    for kind in ("reinfusion_iv", "nonsense"):
         _, page = _get(client, f"/book/kind/{kind}", status=404)
         assert "cannot be booked online" in page
+    _get(client, "/book/kind/%00", status=400)  # NUL: refused before any view
 
 
 def test_a_cancelled_visit_does_not_count(clinic, login_as):

@@ -1,0 +1,208 @@
+"""A small clinic with one record of every kind, for the security tests: the
+demo staff (one per role, two-step login off), the reference data and the
+clinic's set-up, and two patients ("alice" and "bob") each with a submitted
+and approved questionnaire, panel results, signed consents, an upcoming
+consultation and collection, and messages. Every id a URL of the app takes
+is named here, so a test can build any route's URL for alice or for bob."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import url_for
+from sqlalchemy import select
+from werkzeug.routing import Rule
+
+from intake.accounts import demo as accounts_demo
+from intake.accounts import services as accounts
+from intake.accounts.models import User
+from intake.accounts.roles import Role
+from intake.core import settings
+from intake.core.models import Setting
+from intake.core.types import utcnow
+from intake.eligibility import queries as eligibility_queries
+from intake.eligibility import services as eligibility
+from intake.eligibility.demo import make_ready_to_book
+from intake.eligibility.models import ConsentSignature, Indication, PanelItemDefinition
+from intake.extensions import db
+from intake.notifications.models import Message
+from intake.patients.services import current_course
+from intake.scheduling import queries as scheduling_queries
+from intake.scheduling import services as scheduling
+from intake.scheduling.demo import seed_scheduling
+from intake.scheduling.models import Closure, Resource, VisitMode, VisitType
+
+PATIENT_PASSWORD = "Bright-Lantern-26"
+ROLES = ("anonymous", *(r.value for r in Role))
+
+
+@dataclass
+class Owned:
+    """One patient's login and records."""
+
+    user: User
+    patient_id: int
+    questionnaire_id: int
+    signature_id: int
+    consultation_id: int
+    collection_id: int
+    message_id: int
+
+
+@dataclass
+class World:
+    staff: dict[str, User]
+    alice: Owned
+    bob: Owned
+    ids: dict[str, object] = field(default_factory=dict)
+    # Query strings some pages need to answer at all.
+    query: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def user(self, role: str) -> User | None:
+        if role == "anonymous":
+            return None
+        return self.alice.user if role == "patient" else self.staff[role]
+
+    def password(self, role: str) -> str:
+        if role == "patient":
+            return PATIENT_PASSWORD
+        return accounts_demo.staff_login(Role(role))[1]
+
+    def values(self, rule: Rule, owner: Owned | None = None) -> dict[str, object]:
+        """The URL values of ``rule`` for records of ``owner`` (alice by default)."""
+        owner = owner or self.alice
+        own = {
+            "patient_id": owner.patient_id,
+            "questionnaire_id": owner.questionnaire_id,
+            "signature_id": owner.signature_id,
+            "appointment_id": owner.consultation_id,
+            "message_id": owner.message_id,
+        }
+        special = {
+            "scheduling.book_kind": {"kind": "consultation"},
+            "eligibility.consent_sign": {"kind": "treatment"},
+            "eligibility.consent_withdraw": {"kind": "treatment"},
+            # Cancelling needs no field: empty posts cancel the collection, not
+            # the consultation the other pages show.
+            "scheduling.visit_cancel": {"appointment_id": owner.collection_id},
+            "scheduling.desk_cancel": {"appointment_id": owner.collection_id},
+            "bootstrap.static": {"filename": "css/bootstrap.min.css"},
+        }.get(rule.endpoint, {})
+        values = {
+            arg: special.get(arg, own.get(arg, self.ids.get(arg))) for arg in sorted(rule.arguments)
+        }
+        return {**values, **self.query.get(rule.endpoint, {})}
+
+    def url(self, app, rule: Rule, owner: Owned | None = None) -> str:
+        with app.test_request_context():
+            return url_for(rule.endpoint, **self.values(rule, owner))
+
+
+def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned:
+    user = accounts.register_patient(
+        email=email,
+        password=PATIENT_PASSWORD,
+        family_name=name[0],
+        given_name=name[1],
+        date_of_birth=utcnow().date().replace(year=1960),
+        phone="+86 138 0013 8000",
+        locale="en",
+    )
+    user.email_verified_at = utcnow()
+    make_ready_to_book(
+        user,
+        doctor=staff["doctor"],
+        doctor_password=accounts_demo.staff_login(Role.DOCTOR)[1],
+        coordinator=staff["coordinator"],
+        password=PATIENT_PASSWORD,
+    )
+    patient = user.patient
+    now = utcnow()
+    cal = scheduling_queries.clinic_calendar()
+    booked = {}
+    day = cal.today(now) + timedelta(days=10)
+    for code in ("consultation", "collection"):
+        for _ in range(60):
+            starts = scheduling_queries.availability(code, day, 1, now, for_patient=False)
+            if starts:
+                break
+            day += timedelta(days=1)
+        mode = VisitMode.IN_PERSON if code == "consultation" else None
+        booked[code] = scheduling.book_visit(
+            patient, code, starts[-1], actor=staff["coordinator"], mode=mode, now=now
+        )
+    db.session.flush()
+    signature = (
+        db.session.execute(
+            select(ConsentSignature).where(ConsentSignature.patient_id == patient.id)
+        )
+        .scalars()
+        .first()
+    )
+    message = (
+        db.session.execute(select(Message).where(Message.user_id == user.id).order_by(Message.id))
+        .scalars()
+        .first()
+    )
+    questionnaire = eligibility_queries.current_questionnaire(current_course(patient).id)
+    return Owned(
+        user=user,
+        patient_id=patient.id,
+        questionnaire_id=questionnaire.id,
+        signature_id=signature.id,
+        consultation_id=booked["consultation"].id,
+        collection_id=booked["collection"].id,
+        message_id=message.id,
+    )
+
+
+def _first(model):
+    return db.session.execute(select(model).order_by(model.id)).scalars().first()
+
+
+def build_world() -> World:
+    settings.seed_defaults()
+    db.session.get(Setting, "staff_two_factor_required").value = "0"
+    accounts_demo.seed_accounts()
+    eligibility.ensure_reference_data()
+    seed_scheduling(password=PATIENT_PASSWORD, with_bookings=False)
+    staff = {
+        role.value: accounts.find_by_email(accounts_demo.staff_login(role)[0])
+        for role in Role
+        if role != Role.PATIENT
+    }
+    alice = _patient("alice@example.org", ("Liddell", "Alice"), staff)
+    bob = _patient("bob@example.org", ("Builder", "Bob"), staff)
+    # The account the admin's pages edit (fuzzed forms may rename or disable it).
+    spare = accounts.create_staff(
+        actor=None,
+        email="spare@example.org",
+        full_name="Spare Account",
+        role=Role.COORDINATOR,
+        password="Quiet-Harbour-26",
+    )
+    closure = _first(Closure)
+    if closure is None:
+        raise AssertionError("the demo set-up has no closure")
+    world = World(staff=staff, alice=alice, bob=bob)
+    world.ids = {
+        "closure_id": closure.id,
+        "resource_id": _first(Resource).id,
+        "visit_type_id": _first(VisitType).id,
+        "visit_type": "consultation",
+        "indication_id": _first(Indication).id,
+        "item_id": _first(PanelItemDefinition).id,
+        "user_id": spare.id,
+        "page_code": "indication",
+        "question_code": "indication",
+        "token": "not-a-token",
+        "filename": "css/app.css",
+    }
+    today = scheduling_queries.clinic_calendar().today(utcnow())
+    world.query = {
+        "scheduling.availability_api": {"service": "consultation", "start": today, "days": 7},
+        "scheduling.desk_book": {"patient_id": alice.patient_id, "visit_type": "consultation"},
+    }
+    db.session.commit()
+    return world
