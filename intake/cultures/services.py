@@ -8,7 +8,7 @@ users write to a batch; the desk completes the collection that creates it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
@@ -21,7 +21,7 @@ from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core import audit, settings
 from intake.core.errors import DomainError, FormErrors, NotAllowed
 from intake.core.types import utcnow
-from intake.cultures import coi, lifecycle
+from intake.cultures import coi, labels, lifecycle
 from intake.cultures.lifecycle import BatchState, Finding, QcItem
 from intake.cultures.models import Batch, BatchEvent, EventKind, TissueUnit
 from intake.cultures.queries import transition_context
@@ -468,3 +468,77 @@ def _public_url(endpoint: str, **values) -> str:
     """An absolute link for e-mails, also outside a request."""
     adapter = current_app.url_map.bind("localhost", script_name="/")
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
+
+
+# ------------------------------------------------------------------ the identity check
+
+
+def check_identity(
+    batch: Batch,
+    *,
+    name: str,
+    date_of_birth: date | None,
+    actor: User,
+    now: datetime | None = None,
+) -> bool:
+    """The lab compares a batch (its scanned or typed number) with the
+    patient's identifiers as read from the patient or the tube: the name in
+    either script and the date of birth. Every check leaves an audit row with
+    its result (shown on the batch's timeline); a mismatch alerts every active
+    manager. True when both identifiers agree."""
+    now = _now(now)
+    _require_lab(actor)
+    problems: list[DomainError] = []
+    entered = _clean_text(name, "name", problems, required=True)
+    if date_of_birth is None:
+        problems.append(DomainError(_("Enter the date of birth."), field="date_of_birth"))
+    if problems:
+        raise FormErrors(problems)
+    patient = batch.patient
+    matched = labels.identity_matches(
+        entered,
+        date_of_birth,
+        names=labels.name_forms(
+            patient.family_name,
+            patient.given_name,
+            patient.family_name_latin,
+            patient.given_name_latin,
+        ),
+        birth_date=patient.date_of_birth,
+    )
+    audit.record(
+        actor=actor,
+        action="cultures.identity_check",
+        entity=batch,
+        after={
+            "result": IDENTITY_MATCH if matched else IDENTITY_MISMATCH,
+            "coi": batch.coi,
+            "name": entered,
+            "date_of_birth": date_of_birth,
+            "checked_at": now,
+        },
+        patient=patient,
+    )
+    if not matched:
+        for manager in _managers():
+            notify(
+                manager,
+                "cultures_identity_mismatch",
+                batch=batch,
+                checked_by=actor.full_name,
+                checked_at=now,
+                link=_public_url("cultures.batch", batch_id=batch.id),
+            )
+    db.session.flush()
+    return matched
+
+
+IDENTITY_MATCH, IDENTITY_MISMATCH = "match", "mismatch"
+
+
+def _managers() -> list[User]:
+    return list(
+        db.session.execute(
+            select(User).where(User.role == Role.MANAGER, User.is_active).order_by(User.id)
+        ).scalars()
+    )
