@@ -8,6 +8,7 @@ from __future__ import annotations
 from intake.accounts.demo import PATIENT_PASSWORD, seed_accounts
 from intake.core import settings
 from intake.core.models import Setting
+from intake.cultures.demo import seed_cultures
 from intake.eligibility.demo import seed_eligibility
 from intake.extensions import db
 from intake.scheduling.demo import seed_scheduling
@@ -27,6 +28,7 @@ def seed() -> list[str]:
     lines.extend(seed_accounts())
     lines.extend(seed_eligibility())
     lines.extend(seed_scheduling(password=PATIENT_PASSWORD))
+    lines.extend(seed_cultures())
     db.session.commit()
     lines.append("demo data ready" if lines else "demo data already present")
     return lines

@@ -30,6 +30,7 @@ PURE = [
     "scheduling/visit_kinds.py",
     "patients/journey.py",
     "patients/worklist.py",
+    "cultures/labels.py",
     "cultures/coi.py",
     "cultures/lifecycle.py",
     "cultures/growth.py",

@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "accounts.update": N_("Account changed"),
     "cultures.batch_create": N_("Culture batch created"),
     "cultures.correct": N_("Culture entry corrected"),
+    "cultures.identity_check": N_("Batch identity checked"),
     "cultures.receive": N_("Tissue received in the lab"),
     "cultures.record": N_("Culture entry recorded"),
     "cultures.transition": N_("Culture batch state changed"),

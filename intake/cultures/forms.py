@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from intake.core.forms import NoNul
+from intake.core.forms import NoNul, SafeDateField
 
 
 def _required():
@@ -122,6 +122,12 @@ class QcForm(_EventForm):
 class TransitionForm(FlaskForm):
     target = HiddenField(validators=[_required(), Length(max=32)])
     reason = _note(_l("Reason"))
+
+
+class IdentityCheckForm(FlaskForm):
+    number = _text(_l("Chain-of-identity number (scan or type)"), required=True, max_length=64)
+    name = _text(_l("Patient's name (either script)"), required=True, max_length=200)
+    date_of_birth = SafeDateField(_l("Date of birth"), validators=[_required()])
 
 
 EVENT_FORMS = {

@@ -4,14 +4,16 @@ number of queries whatever the number of batches."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased, joinedload
 
+from intake.accounts.models import User
 from intake.core import settings
-from intake.cultures import growth, lifecycle
+from intake.core.models import AuditEntry
+from intake.cultures import coi, growth, lifecycle
 from intake.cultures.lifecycle import BatchState, Finding, QcItem
 from intake.cultures.models import Batch, BatchEvent, EventKind
 from intake.extensions import db
@@ -178,8 +180,15 @@ def batch_page(batch: Batch, *, today: date) -> dict:
     qc_failed = any(e.kind == EventKind.QC_RESULT and e.qc_passed is False for e in current)
     day = growth.culture_day(batch.collected_on, today)
     context = transition_context(batch, current)
+    checks = identity_checks(batch)
+    timeline = sorted(
+        [*events, *checks],
+        key=lambda e: (e.occurred_at, isinstance(e, IdentityCheck), e.id),
+        reverse=True,
+    )
     return {
         "events": list(reversed(events)),
+        "timeline": timeline,
         "replaced_by": replaced_by,
         "day": day,
         "window": span,
@@ -188,6 +197,52 @@ def batch_page(batch: Batch, *, today: date) -> dict:
         "passage_next": 1
         + max((e.passage_number for e in current if e.passage_number is not None), default=-1),
     }
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """One identity check of the batch, read from its audit row."""
+
+    id: int
+    occurred_at: datetime
+    checked_by: str
+    matched: bool
+    name: str
+    date_of_birth: str
+
+    identity_check = True
+
+
+def identity_checks(batch: Batch) -> list[IdentityCheck]:
+    """The batch's identity checks, oldest first (one query)."""
+    rows = db.session.execute(
+        select(AuditEntry, User)
+        .outerjoin(User, AuditEntry.actor_id == User.id)
+        .where(
+            AuditEntry.action == "cultures.identity_check",
+            AuditEntry.entity_type == Batch.__tablename__,
+            AuditEntry.entity_id == str(batch.id),
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    return [
+        IdentityCheck(
+            id=row.id,
+            occurred_at=row.created_at,
+            checked_by=user.full_name if user is not None else row.actor_label,
+            matched=(row.after or {}).get("result") == "match",
+            name=(row.after or {}).get("name") or "",
+            date_of_birth=(row.after or {}).get("date_of_birth") or "",
+        )
+        for row, user in rows
+    ]
+
+
+def batch_by_number(number: coi.CoiNumber) -> Batch | None:
+    """The batch with this chain-of-identity number, if any (one query)."""
+    return db.session.execute(
+        select(Batch).where(Batch.coi == coi.format(number))
+    ).scalar_one_or_none()
 
 
 def qc_value(item: QcItem, text: str):

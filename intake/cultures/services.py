@@ -8,7 +8,7 @@ users write to a batch; the desk completes the collection that creates it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
@@ -21,7 +21,7 @@ from intake.accounts.roles import CLINICAL_ROLES, Role
 from intake.core import audit, settings
 from intake.core.errors import DomainError, FormErrors, NotAllowed
 from intake.core.types import utcnow
-from intake.cultures import coi, lifecycle
+from intake.cultures import coi, labels, lifecycle
 from intake.cultures.lifecycle import BatchState, Finding, QcItem
 from intake.cultures.models import Batch, BatchEvent, EventKind, TissueUnit
 from intake.cultures.queries import transition_context
@@ -29,7 +29,7 @@ from intake.extensions import db
 from intake.notifications.services import notify
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
-from intake.scheduling.models import Appointment
+from intake.scheduling.models import Appointment, AppointmentStatus
 from intake.scheduling.visit_kinds import VisitKind
 
 #: How often a new number is tried when another batch took the sequence first.
@@ -91,7 +91,7 @@ def _clean_text(value: str | None, field: str, problems: list, *, required: bool
     return text or None
 
 
-def complete_collection(
+def _check_collection(
     appointment: Appointment,
     *,
     collected_by: str,
@@ -99,13 +99,7 @@ def complete_collection(
     tissue_unit: TissueUnit | str,
     blood_volume_ml: int,
     actor: User,
-    now: datetime | None = None,
-) -> Batch:
-    """The desk marks the collection visit completed, with what was collected:
-    the visit is completed (``scheduling.services.mark_completed``) and the
-    course's culture batch is made with its chain-of-identity number, expected
-    in the lab (not yet received)."""
-    now = _now(now)
+) -> tuple[str, TissueUnit]:
     if actor is None or actor.role not in CLINICAL_ROLES:
         raise NotAllowed(_("Only clinic staff can complete a visit."))
     if appointment.visit_type.kind != VisitKind.COLLECTION:
@@ -125,13 +119,26 @@ def complete_collection(
                 field="blood_volume_ml",
             )
         )
+    unit = None
     try:
         unit = TissueUnit(tissue_unit)
     except ValueError:
         problems.append(DomainError(_("Choose mg or pieces."), field="tissue_unit"))
     if problems:
         raise FormErrors(problems)
-    scheduling.mark_completed(appointment, actor=actor, now=now)
+    return who, unit
+
+
+def _make_batch(
+    appointment: Appointment,
+    *,
+    collected_by: str,
+    tissue_amount: int,
+    tissue_unit: TissueUnit,
+    blood_volume_ml: int,
+    actor: User,
+    now: datetime,
+) -> Batch:
     values = settings.values()
     cal = scheduling_queries.clinic_calendar(values)
     collected_on = cal.local_date(appointment.start_at)
@@ -144,9 +151,9 @@ def complete_collection(
         planned_dose_high=max(values["max_dose_cells"], values["planned_dose_min_cells"]),
         later_doses=0,
         collected_on=collected_on,
-        collected_by=who,
+        collected_by=collected_by,
         tissue_amount=tissue_amount,
-        tissue_unit=unit,
+        tissue_unit=tissue_unit,
         blood_volume_ml=blood_volume_ml,
         created_by_id=actor.id,
         created_at=now,
@@ -161,6 +168,76 @@ def complete_collection(
     )
     db.session.flush()
     return batch
+
+
+def complete_collection(
+    appointment: Appointment,
+    *,
+    collected_by: str,
+    tissue_amount: int,
+    tissue_unit: TissueUnit | str,
+    blood_volume_ml: int,
+    actor: User,
+    now: datetime | None = None,
+) -> Batch:
+    """The desk marks the collection visit completed, with what was collected:
+    the visit is completed (``scheduling.services.mark_completed``) and the
+    course's culture batch is made with its chain-of-identity number, expected
+    in the lab (not yet received)."""
+    now = _now(now)
+    who, unit = _check_collection(
+        appointment,
+        collected_by=collected_by,
+        tissue_amount=tissue_amount,
+        tissue_unit=tissue_unit,
+        blood_volume_ml=blood_volume_ml,
+        actor=actor,
+    )
+    scheduling.mark_completed(appointment, actor=actor, now=now)
+    return _make_batch(
+        appointment,
+        collected_by=who,
+        tissue_amount=tissue_amount,
+        tissue_unit=unit,
+        blood_volume_ml=blood_volume_ml,
+        actor=actor,
+        now=now,
+    )
+
+
+def record_past_collection(
+    appointment: Appointment,
+    *,
+    collected_by: str,
+    tissue_amount: int,
+    tissue_unit: TissueUnit | str,
+    blood_volume_ml: int,
+    actor: User,
+    now: datetime | None = None,
+) -> Batch:
+    """The batch of a collection visit already recorded as completed (data
+    import, demo history; ``scheduling.services.record_past_visit``): the same
+    checks and the same batch as ``complete_collection``, the visit unchanged."""
+    now = _now(now)
+    who, unit = _check_collection(
+        appointment,
+        collected_by=collected_by,
+        tissue_amount=tissue_amount,
+        tissue_unit=tissue_unit,
+        blood_volume_ml=blood_volume_ml,
+        actor=actor,
+    )
+    if appointment.status != AppointmentStatus.COMPLETED:
+        raise DomainError(_("This visit cannot change to that status now."))
+    return _make_batch(
+        appointment,
+        collected_by=who,
+        tissue_amount=tissue_amount,
+        tissue_unit=unit,
+        blood_volume_ml=blood_volume_ml,
+        actor=actor,
+        now=now,
+    )
 
 
 # ------------------------------------------------------------------ events
@@ -468,3 +545,77 @@ def _public_url(endpoint: str, **values) -> str:
     """An absolute link for e-mails, also outside a request."""
     adapter = current_app.url_map.bind("localhost", script_name="/")
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
+
+
+# ------------------------------------------------------------------ the identity check
+
+
+def check_identity(
+    batch: Batch,
+    *,
+    name: str,
+    date_of_birth: date | None,
+    actor: User,
+    now: datetime | None = None,
+) -> bool:
+    """The lab compares a batch (its scanned or typed number) with the
+    patient's identifiers as read from the patient or the tube: the name in
+    either script and the date of birth. Every check leaves an audit row with
+    its result (shown on the batch's timeline); a mismatch alerts every active
+    manager. True when both identifiers agree."""
+    now = _now(now)
+    _require_lab(actor)
+    problems: list[DomainError] = []
+    entered = _clean_text(name, "name", problems, required=True)
+    if date_of_birth is None:
+        problems.append(DomainError(_("Enter the date of birth."), field="date_of_birth"))
+    if problems:
+        raise FormErrors(problems)
+    patient = batch.patient
+    matched = labels.identity_matches(
+        entered,
+        date_of_birth,
+        names=labels.name_forms(
+            patient.family_name,
+            patient.given_name,
+            patient.family_name_latin,
+            patient.given_name_latin,
+        ),
+        birth_date=patient.date_of_birth,
+    )
+    audit.record(
+        actor=actor,
+        action="cultures.identity_check",
+        entity=batch,
+        after={
+            "result": IDENTITY_MATCH if matched else IDENTITY_MISMATCH,
+            "coi": batch.coi,
+            "name": entered,
+            "date_of_birth": date_of_birth,
+            "checked_at": now,
+        },
+        patient=patient,
+    )
+    if not matched:
+        for manager in _managers():
+            notify(
+                manager,
+                "cultures_identity_mismatch",
+                batch=batch,
+                checked_by=actor.full_name,
+                checked_at=now,
+                link=_public_url("cultures.batch", batch_id=batch.id),
+            )
+    db.session.flush()
+    return matched
+
+
+IDENTITY_MATCH, IDENTITY_MISMATCH = "match", "mismatch"
+
+
+def _managers() -> list[User]:
+    return list(
+        db.session.execute(
+            select(User).where(User.role == Role.MANAGER, User.is_active).order_by(User.id)
+        ).scalars()
+    )

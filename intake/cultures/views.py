@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from intake.accounts.roles import CLINICAL_ROLES, Role
@@ -19,7 +20,7 @@ from intake.core.errors import DomainError
 from intake.core.text import N_
 from intake.core.types import utcnow
 from intake.core.web import show_domain_error
-from intake.cultures import forms, lifecycle, queries, services
+from intake.cultures import coi, forms, labels, lifecycle, queries, services
 from intake.cultures.lifecycle import STATE_LABELS, BatchState, QcItem
 from intake.cultures.models import EVENT_LABELS, TISSUE_UNIT_LABELS, Batch, EventKind
 from intake.extensions import db
@@ -236,6 +237,83 @@ def transition(batch_id: int):
             )
             return redirect(url_for("cultures.batch", batch_id=batch.id))
     return _render_batch(batch, transition_form=form)
+
+
+# --------------------------------------------------------------------------- labels
+
+#: Label layouts (``?layout=``): one 62 mm label (a label printer's roll) or an
+#: A4 sheet of labels (2 columns by 7 rows).
+LAYOUTS = {"62mm": 1, "a4": 14}
+
+
+@bp.get("/batches/<int:batch_id>/label")
+@role_required(*READERS)
+def label(batch_id: int):
+    batch = _batch(batch_id)
+    layout = request.args.get("layout")
+    layout = layout if layout in LAYOUTS else "62mm"
+    number = coi.parse(batch.coi)
+    # segno's SVG holds only paths made from the number: no text of anyone's.
+    qr = Markup(labels.qr_svg(number))  # noqa: S704
+    return render_template(
+        "cultures/label.html",
+        batch=batch,
+        patient=batch.patient,
+        number=coi.format(number),
+        qr=qr,
+        layout=layout,
+        copies=range(LAYOUTS[layout]),
+    )
+
+
+# --------------------------------------------------------------------------- identity check
+
+
+@bp.route("/identity-check", methods=["GET", "POST"])
+@role_required(*READERS)
+def identity_check():
+    """The lab scans or types a number, enters the patient's identifiers and
+    is told MATCH or MISMATCH. Others may open the page; only the lab checks."""
+    if request.method == "POST" and current_user.role != Role.LAB:
+        abort(403)
+    form = forms.IdentityCheckForm()
+    if request.method == "GET" and not form.number.data:
+        form.number.data = (request.args.get("number") or "")[: coi.MAX_INPUT] or None
+    result = batch = None
+    if form.validate_on_submit():
+        try:
+            number = coi.parse(form.number.data)
+        except coi.CoiError as exc:
+            form.number.errors = [*form.number.errors, exc.text(_)]
+        else:
+            batch = queries.batch_by_number(number)
+            if batch is None:
+                form.number.errors = [
+                    *form.number.errors,
+                    _("No batch has the number %(coi)s.", coi=coi.format(number)),
+                ]
+            else:
+                try:
+                    matched = services.check_identity(
+                        batch,
+                        name=form.name.data,
+                        date_of_birth=form.date_of_birth.data,
+                        actor=current_user,
+                    )
+                except DomainError as exc:
+                    show_domain_error(form, exc)
+                    batch = None
+                else:
+                    db.session.commit()
+                    result = "match" if matched else "mismatch"
+    status = 422 if form.errors else 200
+    return render_template(
+        "cultures/identity_check.html",
+        form=form,
+        result=result,
+        batch=batch,
+        can_write=current_user.role == Role.LAB,
+    ), status
 
 
 # --------------------------------------------------------------------------- the desk

@@ -250,3 +250,20 @@ def _patient_maker():
         return patient
 
     return make
+
+
+def test_a_qc_label_with_a_per_cent_sign_shows_on_the_timeline(
+    client, login_as, make_batch, clinic
+):
+    # "Viability (%)" once broke the page: Jinja's gettext formats with %.
+    batch = make_batch(state=BatchState.QC_PENDING)
+    login_as(Role.LAB)
+    when = _local(batch.appointment.start_at + timedelta(days=3), clinic)
+    with client.post(
+        f"/lab/batches/{batch.id}/events/qc_result",
+        data={"occurred_at": when, "qc_item": "viability", "qc_value": "92"},
+    ) as r:
+        assert r.status_code == 302
+    with client.get(f"/lab/batches/{batch.id}") as r:
+        assert r.status_code == 200
+        assert "Viability (%): 92" in r.get_data(as_text=True)
