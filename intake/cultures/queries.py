@@ -275,3 +275,51 @@ def course_culture(course_id: int) -> Batch | None:
     return db.session.execute(
         select(Batch).where(Batch.course_id == course_id).order_by(Batch.id.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class OccupancyDay:
+    day: date
+    used: int
+    capacity: int
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.used, 0)
+
+    @property
+    def share(self) -> float:
+        """Used as a share of capacity, 0–1, for drawing (never a stored figure)."""
+        return min(self.used / self.capacity, 1.0) if self.capacity else 1.0
+
+
+def incubator_occupancy(*, today: date, days: int = 42) -> list[OccupancyDay]:
+    """Incubator places used and free on each of the next ``days`` days, read
+    from the hold ledger (the places the courses' cultures hold). Two
+    statements: the per-day resources and the day counts."""
+    from intake.scheduling.models import Hold, Resource
+
+    values = settings.values()
+    cal = scheduling_queries.clinic_calendar(values)
+    resources = list(
+        db.session.execute(select(Resource).where(Resource.is_per_day.is_(True))).scalars()
+    )
+    capacity = sum(scheduling_queries.capacity_of(r, values) for r in resources)
+    start, end = cal.day_start(today), cal.day_start(today + timedelta(days=days))
+    used: dict[date, int] = {}
+    if resources:
+        for unit_start, count in db.session.execute(
+            select(Hold.unit_start, func.count())
+            .where(
+                Hold.resource_id.in_([r.id for r in resources]),
+                Hold.unit_start >= start,
+                Hold.unit_start < end,
+            )
+            .group_by(Hold.unit_start)
+        ).all():
+            day = cal.local_date(unit_start)
+            used[day] = used.get(day, 0) + count
+    return [
+        OccupancyDay(today + timedelta(days=n), used.get(today + timedelta(days=n), 0), capacity)
+        for n in range(days)
+    ]

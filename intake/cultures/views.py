@@ -80,6 +80,7 @@ def board():
     return render_template(
         "cultures/board.html",
         **data,
+        occupancy=queries.incubator_occupancy(today=_today()),
         state=state if state in {s.value for s in lifecycle.OPEN} else None,
         sort=sort,
         open_states=lifecycle.OPEN,

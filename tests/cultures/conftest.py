@@ -17,7 +17,7 @@ from intake.cultures.models import Batch, BatchEvent, EventKind, TissueUnit
 from intake.extensions import db
 from intake.patients.services import current_course
 from intake.scheduling.models import Appointment, AppointmentStatus
-from tests.scheduling.conftest import Clinic, clinic  # noqa: F401
+from tests.scheduling.conftest import Clinic, clinic, coordinator, manager  # noqa: F401
 
 
 @pytest.fixture
