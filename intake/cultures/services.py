@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from intake.extensions import db
 from intake.notifications.services import notify
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
+from intake.scheduling import visit_kinds
 from intake.scheduling.models import Appointment, AppointmentStatus
 from intake.scheduling.visit_kinds import VisitKind
 
@@ -534,9 +536,21 @@ def transition_batch(
 
 
 def _after_failure(batch: Batch, *, actor: User, now: datetime) -> None:
+    """DOMAIN rule 10: the place is given back, the course's reinfusion visits
+    are cancelled, and the patient is told kindly (a new collection can be
+    booked on the same course; the gate checks again)."""
     cal = scheduling_queries.clinic_calendar()
     scheduling.release_culture_place(
         batch.course, from_day=cal.today(now), actor=actor, reason=batch.state_reason or ""
+    )
+    with force_locale(batch.patient.locale):
+        reason = _("The cells could not be grown for this treatment")
+    scheduling.cancel_future_visits(
+        batch.course,
+        actor=actor,
+        reason=reason,
+        now=now,
+        kinds=[kind for kind in VisitKind if visit_kinds.is_reinfusion(kind)],
     )
     notify(batch.patient, "culture_failed", link=_public_url("eligibility.journey"))
 

@@ -30,6 +30,7 @@ view shows the booking the first attempt made.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -1060,23 +1061,32 @@ def extend_culture_place(course: Course, *, through_day, actor: User | None) -> 
 
 
 def cancel_future_visits(
-    course: Course, *, actor: User | None, reason: str, now: datetime | None = None
+    course: Course,
+    *,
+    actor: User | None,
+    reason: str,
+    now: datetime | None = None,
+    kinds: Iterable[VisitKind] | None = None,
 ) -> list[Appointment]:
-    """Cancel every visit of the course still to come (consent withdrawn, a
-    failed culture …): holds freed, rows kept with the reason, the patient told
-    of each. The front desk sees them among the day's cancellations."""
+    """Cancel every visit of the course still to come (consent withdrawn), or
+    only those of ``kinds`` (a failed culture cancels its reinfusions): holds
+    freed, rows kept with the reason, the patient told of each. The front desk
+    sees them among the day's cancellations."""
     now = _now(now)
-    upcoming = list(
-        db.session.execute(
-            select(Appointment)
-            .where(
-                Appointment.course_id == course.id,
-                Appointment.status == AppointmentStatus.BOOKED,
-                Appointment.start_at > now,
-            )
-            .order_by(Appointment.start_at)
-        ).scalars()
+    query = (
+        select(Appointment)
+        .where(
+            Appointment.course_id == course.id,
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.start_at > now,
+        )
+        .order_by(Appointment.start_at)
     )
+    if kinds is not None:
+        query = query.join(VisitType, Appointment.visit_type_id == VisitType.id).where(
+            VisitType.kind.in_(list(kinds))
+        )
+    upcoming = list(db.session.execute(query).scalars())
     for appointment in upcoming:
         _cancel(appointment, actor=actor, reason=reason, now=now, by_clinic=True, note=reason)
     db.session.flush()

@@ -352,3 +352,29 @@ def test_failing_frees_the_place_tells_the_patient_and_leaves_the_course_open(
     assert message.locale == "zh_Hans" and "培养" in message.subject
     assert course.is_open
     assert "scheduling.culture_place_released" in _actions()
+
+
+def test_a_failed_batch_cancels_the_courses_reinfusions_only(
+    clinic, make_batch, make_approved_patient, coordinator, lab
+):
+    """DOMAIN rule 10: a failed batch cancels its reinfusion bookings; other
+    visits of the course (a consultation) stay."""
+    from intake.scheduling import services as booking
+    from intake.scheduling.models import AppointmentStatus
+
+    user = make_approved_patient()
+    day = clinic.day(min_days=20)
+    reinfusion = booking.book_visit(
+        user.patient, "reinfusion-iv", clinic.at(day, "10:00"), actor=coordinator
+    )
+    consultation = booking.book_visit(
+        user.patient, "consultation", clinic.at(day, "15:00"), actor=coordinator
+    )
+    batch = make_batch(patient=user.patient)
+    db.session.commit()
+    services.transition_batch(batch, "failed", actor=lab, reason="Contamination.")
+    db.session.commit()
+    assert reinfusion.status == AppointmentStatus.CANCELLED
+    assert "cells could not be grown" in reinfusion.cancel_reason
+    assert consultation.status == AppointmentStatus.BOOKED
+    assert clinic.holds(reinfusion) == []
