@@ -4,8 +4,8 @@ fails (a new route gets its row consciously), and so does a row for a route
 that no longer exists.
 
 The table's words: ``ok`` the page answered (a page, a redirect elsewhere
-than the login page, or a 400/410 about the input or the link: access was
-granted); ``in`` sent to the login page; ``403`` forbidden to the role;
+than the login page, or a 400/410/422 about the input or the link: access
+was granted); ``in`` sent to the login page; ``403`` forbidden to the role;
 ``404`` hidden (the record is not theirs). The patient is the owner of every
 patient record in the URLs (``tests/security/world.py``); other patients'
 records are in ``tests/security/test_object_access.py``."""
@@ -48,7 +48,16 @@ POST /desk/visits/<int:appointment_id>/reschedule             in   403  ok   ok 
 POST /desk/visits/<int:appointment_id>/status                 in   403  ok   ok   403  ok   403
 GET  /healthz                                                 ok   ok   ok   ok   ok   ok   ok
 GET  /journey                                                 in   ok   403  403  403  403  403
-GET  /lab                                                     in   403  403  403  ok   ok   403
+GET  /lab                                                     in   403  ok   ok   ok   ok   403
+GET  /lab/batches/<int:batch_id>                              in   403  ok   ok   ok   ok   403
+POST /lab/batches/<int:batch_id>/events/<kind>                in   403  403  403  ok   403  403
+GET  /lab/batches/<int:batch_id>/label                        in   403  ok   ok   ok   ok   403
+POST /lab/batches/<int:batch_id>/receive                      in   403  403  403  ok   403  403
+POST /lab/batches/<int:batch_id>/transition                   in   403  403  403  ok   403  403
+GET  /lab/collections/<int:appointment_id>/complete           in   403  ok   ok   403  ok   403
+POST /lab/collections/<int:appointment_id>/complete           in   403  ok   ok   403  ok   403
+GET  /lab/identity-check                                      in   403  ok   ok   ok   ok   403
+POST /lab/identity-check                                      in   403  403  403  ok   403  403
 POST /language                                                ok   ok   ok   ok   ok   ok   ok
 GET  /login                                                   ok   ok   ok   ok   ok   ok   ok
 POST /login                                                   ok   ok   ok   ok   ok   ok   ok
@@ -151,7 +160,7 @@ def category(response) -> str:
         return "in" if to_login else "ok"
     if code in (403, 404):
         return str(code)
-    if code < 300 or code in (400, 410):
+    if code < 300 or code in (400, 410, 422):
         return "ok"
     return str(code)  # never expected: 401, 405, 5xx
 

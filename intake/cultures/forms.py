@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     DecimalField,
@@ -18,13 +17,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional
 
-from intake.core.forms import NoNul, SafeDateField
+from intake.core.forms import FlaskForm, NoNul, Required, SafeDateField
+from intake.cultures.lifecycle import QcItem
 
 
 def _required():
-    return InputRequired(message=_l("This field is required."))
+    return Required(message=_l("This field is required."))
 
 
 class WhenField(DateTimeLocalField):
@@ -104,6 +104,8 @@ class MediumChangeForm(_EventForm):
 
 
 class CountForm(_EventForm):
+    # The form base bounds it to the INTEGER range (far above any dose) and
+    # refuses a number past it beside the field; 0 and below: the service.
     cells = IntegerField(_l("Cells (whole batch)"), validators=[_required()])
     viability_percent = DecimalField(_l("Viability (%)"), places=None, validators=[_required()])
     note = _note(_l("Note"))
@@ -114,7 +116,8 @@ class ObservationForm(_EventForm):
 
 
 class QcForm(_EventForm):
-    qc_item = SelectField(_l("Test"))
+    # The view labels the tests in the reader's language; the values stand alone.
+    qc_item = SelectField(_l("Test"), choices=[SelectChoice(i.value, i.value) for i in QcItem])
     qc_value = _text(_l("Result"), required=True, max_length=40)
     note = _note(_l("Note"))
 

@@ -127,6 +127,35 @@ def test_receiving_through_the_page(client, login_as, make_batch, clinic):
     assert batch.received_by == "Tanaka" and batch.received_at is not None
 
 
+def test_receiving_trims_and_refuses_a_name_of_spaces_beside_the_field(
+    client, login_as, make_batch, clinic
+):
+    batch = make_batch(days_ago=1, received=False, state=BatchState.RECEIVED)
+    login_as(Role.LAB)
+    when = _local(batch.appointment.start_at + timedelta(hours=2), clinic)
+    data = {"received_by": " \u3000 ", "occurred_at": when, "condition": "intact"}
+    with client.post(f"/lab/batches/{batch.id}/receive", data=data) as r:
+        assert r.status_code == 422
+        beside = r.get_data(as_text=True).split('id="received_by-error"')[1]
+    assert "This field is required." in beside[:200]
+    data["received_by"] = "  Tanaka \n"
+    with client.post(f"/lab/batches/{batch.id}/receive", data=data) as r:
+        assert r.status_code == 302
+    db.session.expire_all()
+    assert batch.received_by == "Tanaka"
+
+
+def test_a_cell_count_past_the_whole_number_range_is_refused(client, login_as, make_batch):
+    batch = make_batch()
+    login_as(Role.LAB)
+    before = _count(BatchEvent)
+    data = {"cells": "9" * 400, "viability_percent": "90", "occurred_at": "2000-01-01T00:00"}
+    with client.post(f"/lab/batches/{batch.id}/events/cell_count", data=data) as r:
+        assert r.status_code == 422
+        assert 'id="cells-error"' in r.get_data(as_text=True)
+    assert _count(BatchEvent) == before
+
+
 @pytest.mark.parametrize(
     ("kind", "data", "message"),
     [

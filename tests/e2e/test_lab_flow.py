@@ -56,8 +56,8 @@ def test_the_lab_grows_labels_and_releases_a_batch_and_the_patient_sees_it_ready
     page: Page,
     make_user,
     make_approved_patient,
-    make_batch,
-    clinic,
+    make_batch,  # noqa: F811
+    clinic,  # noqa: F811
     zh,  # noqa: F811
 ):
     page.set_viewport_size(DESKTOP)

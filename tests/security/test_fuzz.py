@@ -193,6 +193,7 @@ FALLBACK_FIELDS = {
     "accounts.login_code": ["code"],
     "accounts.logout": ["next"],
     "accounts.reset_password": ["password", "confirm"],
+    "cultures.receive": ["received_by", "occurred_at", "condition"],
     "eligibility.consent_sign": ["document_id", "fingerprint", "has_read", "password"],
     "eligibility.questionnaire_page": ["action", "indication", "indication_details"],
     "eligibility.questionnaire_submit": ["confirm"],

@@ -1,8 +1,9 @@
 """Markup typed by one person never runs in another's browser: script and
 attribute-breaking payloads entered as a patient's name (self-registration
-and the desk), as questionnaire text answers, as a consent withdrawal reason
-and as a closure reason come back escaped on every page of the URL map, for
-every role, and are shown (escaped) where they belong."""
+and the desk), as questionnaire text answers, as a consent withdrawal reason,
+as a closure reason and in a culture batch's records (the collector, its
+receipt, a name typed at the identity check) come back escaped on every page
+of the URL map, for every role, and are shown (escaped) where they belong."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from intake.accounts.models import User
 from intake.core.types import utcnow
+from intake.cultures.models import Batch
 from intake.eligibility import queries as eligibility_queries
 from intake.eligibility.demo import ELIGIBLE_ANSWERS, approve, enter_panel, sign_all
 from intake.eligibility.models import ConsentSignature
@@ -23,7 +25,7 @@ from intake.notifications.models import Message
 from intake.patients.models import Patient
 from intake.patients.services import current_course
 from intake.scheduling import queries as scheduling_queries
-from tests.security.world import ROLES, Owned, build_world
+from tests.security.world import ROLES, Owned, build_world, past_collection
 from tests.test_security_matrix import expected
 
 SCRIPT = "<script>alert(1)</script>"
@@ -116,6 +118,7 @@ def _enter_payloads(app, world) -> Owned:
     _post(client, "/scheduling/closures", {"first_date": day.isoformat(), "reason": SCRIPT}, (302,))
 
     patient = db.session.get(User, mallory.id).patient
+    batch = _culture(client, world, patient)
     signature = (
         db.session.execute(
             select(ConsentSignature).where(ConsentSignature.patient_id == patient.id)
@@ -138,7 +141,50 @@ def _enter_payloads(app, world) -> Owned:
         consultation_id=world.alice.consultation_id,
         collection_id=world.alice.collection_id,
         message_id=message.id,
+        batch_id=batch.id,
     )
+
+
+def _culture(client, world, patient) -> Batch:
+    """Mallory's collection visit (checked in some days back) is completed at
+    the desk with a markup collector, received by the lab with markup, and
+    the lab checks her identity typing markup as the name: that page shows
+    it back escaped."""
+    visit = past_collection(patient, world.staff)
+    db.session.commit()
+    _log_in(client, world.staff["coordinator"].email, world.password("coordinator"))
+    _post(
+        client,
+        f"/lab/collections/{visit.id}/complete",
+        {
+            "collected_by": SCRIPT,
+            "tissue_amount": "3",
+            "tissue_unit": "pieces",
+            "blood_volume_ml": "50",
+        },
+        status=(302,),
+    )
+    batch = db.session.execute(select(Batch).where(Batch.appointment_id == visit.id)).scalar_one()
+    _log_in(client, world.staff["lab"].email, world.password("lab"))
+    tz = scheduling_queries.clinic_calendar().tz
+    received = min(visit.start_at + timedelta(hours=2), utcnow()).astimezone(tz)
+    _post(
+        client,
+        f"/lab/batches/{batch.id}/receive",
+        {
+            "received_by": ATTRIBUTE,
+            "occurred_at": received.strftime("%Y-%m-%dT%H:%M"),
+            "condition": SCRIPT,
+        },
+        status=(302,),
+    )
+    data = {"number": batch.coi, "name": SCRIPT + ATTRIBUTE, "date_of_birth": "1970-01-01"}
+    with client.post("/lab/identity-check", data=data) as r:
+        assert r.status_code == 200
+        body = r.get_data(as_text=True)
+    for payload in PAYLOADS:
+        assert payload not in body and payload in unescape(body), payload
+    return batch
 
 
 def test_markup_comes_back_escaped_everywhere(app):
@@ -179,7 +225,7 @@ def test_markup_comes_back_escaped_everywhere(app):
                         shown.add((role, url.split("?")[0]))
     assert raw == [], "\n".join(raw)
 
-    q, p = mallory.questionnaire_id, mallory.patient_id
+    q, p, b = mallory.questionnaire_id, mallory.patient_id, mallory.batch_id
     for where in (
         ("patient", "/me"),  # her name
         ("patient", f"/questionnaires/{q}"),  # her answers
@@ -190,5 +236,11 @@ def test_markup_comes_back_escaped_everywhere(app):
         ("doctor", f"/reviews/{q}"),  # answers for the doctor
         ("manager", "/scheduling/closures"),  # the closure reason
         ("manager", "/audit"),
+        ("lab", "/lab"),  # her name on the board
+        ("coordinator", "/lab"),
+        ("lab", f"/lab/batches/{b}"),  # her name, the collector, receipt, identity check
+        ("doctor", f"/lab/batches/{b}"),
+        ("lab", f"/lab/batches/{b}/label"),
+        ("manager", f"/lab/batches/{b}/label"),
     ):
         assert where in shown, f"the payload is not shown (escaped) on {where}"

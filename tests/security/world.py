@@ -2,8 +2,10 @@
 demo staff (one per role, two-step login off), the reference data and the
 clinic's set-up, and two patients ("alice" and "bob") each with a submitted
 and approved questionnaire, panel results, signed consents, an upcoming
-consultation and collection, and messages. Every id a URL of the app takes
-is named here, so a test can build any route's URL for alice or for bob."""
+consultation and collection, messages, and a culture batch (a collection
+visit some days back, completed at the desk and received by the lab). Every
+id a URL of the app takes is named here, so a test can build any route's URL
+for alice or for bob."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from intake.accounts.roles import Role
 from intake.core import settings
 from intake.core.models import Setting
 from intake.core.types import utcnow
+from intake.cultures import services as cultures
+from intake.cultures.models import Batch
 from intake.eligibility import queries as eligibility_queries
 from intake.eligibility import services as eligibility
 from intake.eligibility.demo import make_ready_to_book
@@ -31,7 +35,14 @@ from intake.patients.services import current_course
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
 from intake.scheduling.demo import seed_scheduling
-from intake.scheduling.models import Closure, Resource, VisitMode, VisitType
+from intake.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Closure,
+    Resource,
+    VisitMode,
+    VisitType,
+)
 
 PATIENT_PASSWORD = "Bright-Lantern-26"
 ROLES = ("anonymous", *(r.value for r in Role))
@@ -48,6 +59,7 @@ class Owned:
     consultation_id: int
     collection_id: int
     message_id: int
+    batch_id: int  # not the patient's to open: the lab's, read by clinical staff
 
 
 @dataclass
@@ -78,6 +90,7 @@ class World:
             "signature_id": owner.signature_id,
             "appointment_id": owner.consultation_id,
             "message_id": owner.message_id,
+            "batch_id": owner.batch_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -87,6 +100,9 @@ class World:
             # the consultation the other pages show.
             "scheduling.visit_cancel": {"appointment_id": owner.collection_id},
             "scheduling.desk_cancel": {"appointment_id": owner.collection_id},
+            # The desk's form for a collection visit (the consultation is not one).
+            "cultures.complete_collection": {"appointment_id": owner.collection_id},
+            "cultures.record_event": {"kind": "observation"},
             "bootstrap.static": {"filename": "css/bootstrap.min.css"},
         }.get(rule.endpoint, {})
         values = {
@@ -97,6 +113,52 @@ class World:
     def url(self, app, rule: Rule, owner: Owned | None = None) -> str:
         with app.test_request_context():
             return url_for(rule.endpoint, **self.values(rule, owner))
+
+
+def past_collection(patient, staff: dict[str, User]) -> Appointment:
+    """A collection visit of ``patient`` on an open day some days back, the
+    patient checked in at the desk (its form makes the batch)."""
+    cal = scheduling_queries.clinic_calendar()
+    now = utcnow()
+    for offset in range(3, 60):
+        day = cal.today(now) - timedelta(days=offset)
+        as_of = cal.day_start(day) - timedelta(days=1)
+        starts = scheduling_queries.availability("collection", day, 1, as_of, for_patient=False)
+        if starts:
+            break
+    else:
+        raise AssertionError("no collection slot in the last 60 days")
+    return scheduling.record_past_visit(
+        patient,
+        "collection",
+        starts[0],
+        actor=staff["coordinator"],
+        status=AppointmentStatus.ARRIVED,
+        now=now,
+        note="security tests",
+    )
+
+
+def _batch(patient, staff: dict[str, User]) -> Batch:
+    """A past collection completed through the desk's service (which makes the
+    batch, expected in the lab) and received by the lab."""
+    visit = past_collection(patient, staff)
+    batch = cultures.complete_collection(
+        visit,
+        collected_by="Dr Sato",
+        tissue_amount=3,
+        tissue_unit="pieces",
+        blood_volume_ml=50,
+        actor=staff["coordinator"],
+    )
+    cultures.receive_batch(
+        batch,
+        received_by="Tanaka",
+        received_at=min(visit.start_at + timedelta(hours=2), utcnow()),
+        condition="Tissue intact; serum clear.",
+        actor=staff["lab"],
+    )
+    return batch
 
 
 def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned:
@@ -146,6 +208,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         .first()
     )
     questionnaire = eligibility_queries.current_questionnaire(current_course(patient).id)
+    batch = _batch(patient, staff)
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -154,6 +217,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         consultation_id=booked["consultation"].id,
         collection_id=booked["collection"].id,
         message_id=message.id,
+        batch_id=batch.id,
     )
 
 
