@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, Length, Optional
 
 from intake.accounts.roles import ROLE_LABELS, STAFF_ROLES
-from intake.core.forms import FlaskForm, PhoneNumber, Required
+from intake.core.forms import FlaskForm, PhoneField, PhoneNumber, Required
 from intake.patients.forms import PatientNameFields, language_choices
 
 
@@ -31,7 +31,7 @@ class LoginForm(FlaskForm):
 
 class RegistrationForm(PatientNameFields, FlaskForm):
     email = EmailField(_l("E-mail"), validators=_email())
-    phone = StringField(_l("Phone (with country code)"), validators=[_required(), PhoneNumber()])
+    phone = PhoneField(_l("Phone (with country code)"), validators=[_required(), PhoneNumber()])
     locale = SelectField(_l("Preferred language"), choices=language_choices)
     password = PasswordField(_l("Password"), validators=[_required(), Length(max=200)])
     confirm = PasswordField(
@@ -71,7 +71,7 @@ class StaffCreateForm(FlaskForm):
 
 class UserEditForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[_required(), Length(max=200)])
-    phone = StringField(_l("Phone"), validators=[Optional(), PhoneNumber()])
+    phone = PhoneField(_l("Phone"), validators=[Optional(), PhoneNumber()])
     role = SelectField(_l("Role"), choices=staff_role_choices)
     is_active = BooleanField(_l("Account active"))
     reset_two_factor = BooleanField(

@@ -105,6 +105,16 @@ class PhoneNumber:
             raise ValidationError(exc.text(gettext)) from None
 
 
+class PhoneField(StringField):
+    """A phone number field (validated by ``PhoneNumber``): the form's data is
+    the E.164 form, but the page shows what the person typed."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return super()._value()
+
+
 class SafeDateField(DateField):
     """A YYYY-MM-DD day in the sensible year range (1900-2200); anything else
     gets a clear message next to the field, and what was typed stays shown."""

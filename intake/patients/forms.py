@@ -17,7 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from intake.core.forms import FlaskForm, PhoneNumber, Required
+from intake.core.forms import FlaskForm, PhoneField, PhoneNumber, Required
 from intake.core.languages import LANGUAGE_NAMES, PATIENT_ORDER
 from intake.patients.models import SEX_LABELS, Sex
 
@@ -91,7 +91,7 @@ class PatientNameFields:
 class PatientRegistrationForm(PatientNameFields, FlaskForm):
     """A coordinator registers a patient who phones or walks in (no login yet)."""
 
-    phone = StringField(_l("Phone (with country code)"), validators=[Optional(), PhoneNumber()])
+    phone = PhoneField(_l("Phone (with country code)"), validators=[Optional(), PhoneNumber()])
     email = EmailField(
         _l("E-mail"),
         validators=[
