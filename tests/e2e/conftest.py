@@ -153,3 +153,19 @@ def log_in(page, base: str, email: str, password: str = PASSWORD) -> None:
         with page.expect_navigation():
             page.locator("main form button[type=submit]").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def pytest_collection_modifyitems(items):
+    """The live server is werkzeug's development server in a thread: when the
+    browser drops a connection mid-response (a favicon or stylesheet it no
+    longer needs), the server leaves the static file for the garbage collector,
+    and the warning lands in whichever test runs then. That is the test
+    server's behaviour, not the app's; every other warning still fails."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent == here:
+            item.add_marker(
+                pytest.mark.filterwarnings(
+                    "ignore:Exception ignored in.*static:pytest.PytestUnraisableExceptionWarning"
+                )
+            )
