@@ -114,7 +114,8 @@ def parse_instant(text: str | None) -> datetime | None:
 
 def parse_int(text: str | None, *, minimum: int = INT_MIN, maximum: int = INT_MAX) -> int | None:
     """A whole number (ASCII digits, optional sign) from ``minimum`` to
-    ``maximum`` (at most the 64-bit signed range), or None when blank."""
+    ``maximum`` (at most the database INTEGER range, INT_MIN…INT_MAX), or None when
+    blank; anything else raises ``ParseError`` with a message for the person."""
     text = _prepare(text)
     if text is None:
         return None

@@ -253,7 +253,7 @@ def test_patient_and_login_ids_differ_and_each_sees_only_their_own(
 
 @pytest.mark.parametrize(
     "query",
-    [{"page": "99999999999999999999999"}, {"page": "-3"}, {"page": "abc"}],
+    [{"page": "99999999999999999999999"}, {"page": "-3"}, {"page": "abc"}, {"page": ""}],
     # NUL bytes: a 400 before any view (tests/core/test_request_input.py)
 )
 def test_the_patient_list_answers_odd_query_strings(client, login_as, query):
