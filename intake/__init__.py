@@ -109,6 +109,7 @@ def _register_models() -> None:
     from intake.cultures import models as _cultures  # noqa: F401
     from intake.eligibility import models as _eligibility  # noqa: F401
     from intake.notifications import models as _notifications  # noqa: F401
+    from intake.reinfusion import models as _reinfusion  # noqa: F401
     from intake.scheduling import models as _scheduling  # noqa: F401
 
 

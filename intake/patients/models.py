@@ -16,7 +16,7 @@ import enum
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.accounts.models import User
@@ -179,3 +179,26 @@ class Course(db.Model):
 
     def __repr__(self) -> str:
         return f"<Course {self.id} {self.patient_id}#{self.number} {self.status.value}>"
+
+
+class Trip(db.Model):
+    """A stay in Japan the patient plans (arrival and departure days, both
+    spent at the clinic's city). Cancelling keeps the row."""
+
+    __tablename__ = "trips"
+    __table_args__ = (
+        CheckConstraint("departs_on >= arrives_on", name="departs_after_arrival"),
+        Index("ix_trips_patient_arrives", "patient_id", "arrives_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    patient: Mapped[Patient] = relationship()
+    arrives_on: Mapped[date]
+    departs_on: Mapped[date]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None]
+
+    AUDITED = ("arrives_on", "departs_on", "note", "cancelled_at")

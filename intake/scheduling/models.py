@@ -326,8 +326,25 @@ class Appointment(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     upcoming_kind: Mapped[VisitKind | None] = mapped_column(enum_column(VisitKind, "upcoming_kind"))
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Set when the patient confirmed a reinfusion date (DOMAIN rule 7): from
+    # then on only a coordinator or doctor moves it, with a reason and the
+    # lab's agreement (``intake.reinfusion``); every other path refuses.
+    locked_at: Mapped[datetime | None]
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    AUDITED = ("visit_type_id", "start_at", "end_at", "status", "mode", "cancel_reason")
+    AUDITED = (
+        "visit_type_id",
+        "start_at",
+        "end_at",
+        "status",
+        "mode",
+        "cancel_reason",
+        "locked_at",
+    )
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
     @property
     def is_active(self) -> bool:
