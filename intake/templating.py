@@ -72,6 +72,7 @@ NAV = {
         ("scheduling.desk", N_("Day list")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
+        ("reinfusion.overview", N_("Reinfusion")),
     ),
     Role.DOCTOR: (
         ("patients.worklist", N_("Worklist")),
@@ -79,6 +80,7 @@ NAV = {
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("eligibility.panel_items", N_("Panel tests")),
+        ("reinfusion.overview", N_("Reinfusion")),
     ),
     Role.LAB: (("cultures.board", N_("Lab board")),),
     Role.MANAGER: (

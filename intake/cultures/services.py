@@ -28,6 +28,7 @@ from intake.cultures.models import Batch, BatchEvent, EventKind, TissueUnit
 from intake.cultures.queries import transition_context
 from intake.extensions import db
 from intake.notifications.services import notify
+from intake.reinfusion import services as reinfusion
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
 from intake.scheduling import visit_kinds
@@ -536,10 +537,12 @@ def transition_batch(
 
 
 def _after_failure(batch: Batch, *, actor: User, now: datetime) -> None:
-    """DOMAIN rule 10: the place is given back, the course's reinfusion visits
-    are cancelled, and the patient is told kindly (a new collection can be
-    booked on the same course; the gate checks again)."""
+    """DOMAIN rule 10: the place is given back, the batch's reinfusion
+    proposals are withdrawn and its doses cancelled, the course's reinfusion
+    visits (locked ones too) are cancelled, and the patient is told kindly (a
+    new collection can be booked on the same course; the gate checks again)."""
     cal = scheduling_queries.clinic_calendar()
+    reinfusion.cancel_for_failed_batch(batch, actor=actor, now=now)
     scheduling.release_culture_place(
         batch.course, from_day=cal.today(now), actor=actor, reason=batch.state_reason or ""
     )

@@ -98,6 +98,26 @@ def already_booked_message(*, by_patient: bool) -> str:
     )
 
 
+def locked_message(*, by_patient: bool) -> str:
+    if by_patient:
+        return _(
+            "This reinfusion date is fixed: your cells are being grown for it. To ask for "
+            'another date, use "Request a change" on your journey page.'
+        )
+    return _(
+        "This reinfusion date is locked. Only a coordinator or doctor can move it, from the "
+        "reinfusion page, with a reason and the lab's agreement."
+    )
+
+
+def refuse_locked(appointment: Appointment, actor: User | None) -> None:
+    """DOMAIN rule 7: a confirmed reinfusion date is locked; every ordinary way
+    of changing the visit refuses it (the move path is
+    ``intake.reinfusion.services.move_locked``)."""
+    if appointment.is_locked:
+        raise DomainError(locked_message(by_patient=_is_patient(actor)), code="locked")
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -167,6 +187,9 @@ def patient_cutoff(appointment: Appointment, values: dict | None = None) -> date
 
 
 def patient_can_change(appointment: Appointment, now: datetime, values: dict | None = None) -> bool:
+    """May the patient move or cancel the visit online now? Never a locked one."""
+    if appointment.is_locked:
+        return False
     values = values if values is not None else settings.values()
     return changes.patient_can_change(
         appointment.status,
@@ -624,6 +647,66 @@ def book_visit(
     return appointment
 
 
+def book_offered_visit(
+    patient: Patient,
+    visit_type_code: str,
+    start_at: datetime,
+    *,
+    actor: User,
+    now: datetime | None = None,
+    template: str,
+    **context,
+) -> Appointment:
+    """Book a time the clinic offered the patient (a reinfusion proposal) when the
+    patient accepts it. Visit types the patient may not book online are allowed
+    here, because the clinic chose the type and the time; everything else is
+    ``book_visit``'s: the intake gate, the hold ledger (no double booking: a
+    time taken meanwhile raises ``Conflict``), the patient's minimum notice.
+    Several visits of one type may be upcoming (doses of one course): the
+    offer itself is the one-per-dose guarantee. The patient gets ``template``."""
+    now = _now(now)
+    _check_actor_for(patient, actor)
+    start_at = _aware(start_at)
+    values = settings.values()
+    plan = _load_plan(visit_type_code, values)
+    visit_type = plan.visit_type
+    if not visit_type.is_active:
+        raise DomainError(_("This visit type is not offered at the moment."), field="visit_type")
+    if start_at < now:
+        raise DomainError(_("That time has already passed."), field="start")
+    cal = queries.clinic_calendar(values)
+    course = current_course(patient)
+    _check_gate(course, visit_type, cal, now, start_at)
+    claim = _claim_of(visit_type)
+    taken = _check_start(plan, cal, start_at, now, for_patient=_is_patient(actor))
+    if claim is not None:
+        _expire_claims(course.id, claim, now)
+    appointment = Appointment(
+        patient=patient,
+        course=course,
+        visit_type=visit_type,
+        start_at=start_at,
+        end_at=start_at + timedelta(minutes=plan.duration_minutes),
+        status=AppointmentStatus.BOOKED,
+        booked_by=actor,
+        status_changed_at=now,
+        upcoming_kind=claim,
+    )
+    db.session.add(appointment)
+    _write_appointment(appointment, by_patient=_is_patient(actor))
+    _take_seats(appointment, plan, cal, start_at, taken)
+    audit.record(
+        actor=actor,
+        action="scheduling.book",
+        entity=appointment,
+        after=_snapshot(appointment),
+        patient=patient,
+    )
+    _confirm(appointment, template, now=now, **context)
+    db.session.flush()
+    return appointment
+
+
 def record_past_visit(
     patient: Patient,
     visit_type_code: str,
@@ -683,10 +766,12 @@ def record_past_visit(
 
 
 def _check_change_allowed(appointment: Appointment, actor: User, now: datetime) -> bool:
-    """Returns whether the actor is the patient; raises when they may not change it."""
+    """Returns whether the actor is the patient; raises when they may not change it
+    (a locked reinfusion date: nobody, on this path)."""
     if _is_patient(actor):
         if actor.patient is None or appointment.patient_id != actor.patient.id:
             raise NotAllowed(_("This is not your visit."))
+        refuse_locked(appointment, actor)
         if appointment.status != AppointmentStatus.BOOKED:
             raise DomainError(_("This visit can no longer be changed."))
         if not patient_can_change(appointment, now):
@@ -700,6 +785,7 @@ def _check_change_allowed(appointment: Appointment, actor: User, now: datetime) 
             )
         return True
     _require_staff(actor)
+    refuse_locked(appointment, actor)
     return False
 
 
@@ -712,10 +798,56 @@ def reschedule_visit(
     now: datetime | None = None,
 ) -> Appointment:
     """Move a booked visit to ``start_at``: its old seats are released and new ones
-    taken in the same transaction, so it keeps its old time if the new one fails."""
+    taken in the same transaction, so it keeps its old time if the new one fails.
+    A locked reinfusion date is refused (``move_locked_visit`` moves it)."""
     now = _now(now)
     start_at = _aware(start_at)
     by_patient = _check_change_allowed(appointment, actor, now)
+    return _move(appointment, start_at, actor=actor, mode=mode, now=now, by_patient=by_patient)
+
+
+def move_locked_visit(
+    appointment: Appointment,
+    start_at: datetime,
+    *,
+    actor: User,
+    now: datetime | None = None,
+    template: str,
+    **context,
+) -> Appointment:
+    """Move a locked reinfusion visit: the one way, for ``intake.reinfusion``'s
+    move (a coordinator or doctor, a reason and the lab's agreement, checked
+    there). The lock stays; the same ledger and checks as any move apply; the
+    patient gets ``template`` with ``context``."""
+    now = _now(now)
+    start_at = _aware(start_at)
+    if actor is None or actor.role not in (Role.COORDINATOR, Role.DOCTOR):
+        raise NotAllowed(_("Only a coordinator or doctor can move a locked date."))
+    if not appointment.is_locked:
+        raise DomainError(_("This visit is not locked."))
+    return _move(
+        appointment,
+        start_at,
+        actor=actor,
+        mode=None,
+        now=now,
+        by_patient=False,
+        template=template,
+        context=context,
+    )
+
+
+def _move(
+    appointment: Appointment,
+    start_at: datetime,
+    *,
+    actor: User,
+    mode: str | VisitMode | None,
+    now: datetime,
+    by_patient: bool,
+    template: str = "visit_rescheduled",
+    context: dict | None = None,
+) -> Appointment:
     if appointment.status != AppointmentStatus.BOOKED:
         raise DomainError(_("Only a booked visit can be moved."))
     if start_at < now:
@@ -760,7 +892,7 @@ def reschedule_visit(
         after=new,
         patient=appointment.patient,
     )
-    _confirm(appointment, "visit_rescheduled", now=now, previous_start=previous_start)
+    _confirm(appointment, template, now=now, previous_start=previous_start, **(context or {}))
     db.session.flush()
     return appointment
 

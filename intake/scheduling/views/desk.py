@@ -188,7 +188,7 @@ def desk_reschedule(appointment_id: int):
             url_for("scheduling.desk_reschedule", appointment_id=appointment.id, day=day)
         )
     picker = None
-    if appointment.status == AppointmentStatus.BOOKED:
+    if appointment.status == AppointmentStatus.BOOKED and not appointment.is_locked:
         picker = _picker(
             vt,
             for_patient=False,
