@@ -222,6 +222,15 @@ def check_on_track(batch: Batch, *, today: date) -> None:
 def first_dose_for(batch: Batch, route: str, *, actor: User) -> Dose:
     """The batch's dose 1, made now if it has none (route chosen, the plan's
     cells, fresh cells)."""
+    # Write the batch's row first (unchanged): two coordinators proposing for
+    # one batch at once queue here, and the savepoint below runs inside an
+    # open transaction (SQLite's driver commits a savepoint opened outside one).
+    db.session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id)
+        .values(updated_at=Batch.updated_at)
+        .execution_options(synchronize_session=False)
+    )
     dose = queries.first_dose(batch.id)
     if dose is not None:
         return dose

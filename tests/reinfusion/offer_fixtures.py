@@ -1,5 +1,5 @@
-"""Fixtures for the proposal and lock tests (imported by name into each test
-module): the seeded clinic, staff, a patient ready for treatment (knee
+"""Fixtures for the proposal and lock tests (a plugin of each test module,
+``pytest_plugins``): the seeded clinic, staff, a patient ready for treatment (knee
 osteoarthritis: local injection or IV drip) and their culture batch collected
 ``days_ago`` days back, and helpers to propose and confirm."""
 
@@ -28,14 +28,14 @@ from tests.scheduling.conftest import clinic, manager  # noqa: F401
 class Offer:
     """One patient's batch, and the staff around it."""
 
-    def __init__(self, *, patient_user, batch, coordinator, doctor, lab, clinic):
+    def __init__(self, *, patient_user, batch, staff: dict, seeded):
         self.user = patient_user
         self.patient = patient_user.patient
         self.batch = batch
-        self.coordinator = coordinator
-        self.doctor = doctor
-        self.lab = lab
-        self.clinic = clinic
+        self.coordinator = staff["coordinator"]
+        self.doctor = staff["doctor"]
+        self.lab = staff["lab"]
+        self.clinic = seeded
 
     def valid(self, route: str = "local", dose: Dose | None = None) -> list[datetime]:
         _window, times = services.valid_times(self.batch, dose, route)
@@ -79,10 +79,8 @@ def offer(clinic, make_ready, make_batch, coordinator, doctor, lab, make_user): 
         return Offer(
             patient_user=user,
             batch=batch,
-            coordinator=coordinator,
-            doctor=doctor,
-            lab=lab,
-            clinic=clinic,
+            staff={"coordinator": coordinator, "doctor": doctor, "lab": lab},
+            seeded=clinic,
         )
 
     return make
