@@ -76,6 +76,10 @@ POST /manager/settings                                        in   403  403  403
 GET  /me                                                      in   ok   403  403  403  403  403
 GET  /messages/                                               in   ok   ok   ok   ok   ok   ok
 GET  /messages/<int:message_id>                               in   ok   404  404  404  404  404
+GET  /my-reinfusion                                           in   ok   403  403  403  403  403
+GET  /my-reinfusion/doses/<int:dose_id>/change                in   ok   403  403  403  403  403
+POST /my-reinfusion/doses/<int:dose_id>/change                in   ok   403  403  403  403  403
+POST /my-reinfusion/proposals/<int:proposal_id>/confirm       in   ok   403  403  403  403  403
 GET  /panel-items                                             in   403  403  ok   403  ok   403
 POST /panel-items                                             in   403  403  ok   403  ok   403
 GET  /panel-items/<int:item_id>                               in   403  403  ok   403  ok   403
@@ -105,6 +109,16 @@ GET  /questionnaires/<int:questionnaire_id>                   in   ok   ok   ok 
 GET  /register                                                ok   ok   ok   ok   ok   ok   ok
 POST /register                                                ok   ok   ok   ok   ok   ok   ok
 GET  /register/confirm/<token>                                ok   ok   ok   ok   ok   ok   ok
+GET  /reinfusion                                              in   403  ok   ok   403  403  403
+GET  /reinfusion/batches/<int:batch_id>/propose               in   403  ok   ok   403  403  403
+POST /reinfusion/batches/<int:batch_id>/propose               in   403  ok   ok   403  403  403
+GET  /reinfusion/doses/<int:dose_id>/move                     in   403  ok   ok   403  403  403
+POST /reinfusion/doses/<int:dose_id>/move                     in   403  ok   ok   403  403  403
+GET  /reinfusion/doses/<int:dose_id>/propose                  in   403  ok   ok   403  403  403
+POST /reinfusion/doses/<int:dose_id>/propose                  in   403  ok   ok   403  403  403
+GET  /reinfusion/requests                                     in   403  ok   ok   403  403  403
+GET  /reinfusion/requests/<int:request_id>                    in   403  ok   ok   403  403  403
+POST /reinfusion/requests/<int:request_id>                    in   403  ok   ok   403  403  403
 GET  /reviews                                                 in   403  ok   ok   403  ok   403
 GET  /reviews/<int:questionnaire_id>                          in   403  ok   ok   403  ok   403
 GET  /reviews/<int:questionnaire_id>/answers/<question_code>  in   403  403  ok   403  403  403

@@ -210,6 +210,12 @@ FALLBACK_FIELDS = {
         "notes-planned_route",
     ],
     "patients.invite": ["email"],
+    # The world's dose is confirmed (no proposal left to confirm, the propose
+    # pages lead to the move page) and its change request is open.
+    "reinfusion.confirm": ["csrf_token"],
+    "reinfusion.propose": ["route", "times"],
+    "reinfusion.propose_dose": ["route", "times"],
+    "reinfusion.request_change": ["reason"],
     "patients.new_course": ["reason"],
     "scheduling.book": ["start", "mode"],
     "scheduling.desk_book": ["start", "mode"],

@@ -142,6 +142,10 @@ def _enter_payloads(app, world) -> Owned:
         collection_id=world.alice.collection_id,
         message_id=message.id,
         batch_id=batch.id,
+        # She withdrew consent: no reinfusion of her own (alice's, as for the visits).
+        dose_id=world.alice.dose_id,
+        proposal_id=world.alice.proposal_id,
+        request_id=world.alice.request_id,
     )
 
 

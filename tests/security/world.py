@@ -32,6 +32,7 @@ from intake.eligibility.models import ConsentSignature, Indication, PanelItemDef
 from intake.extensions import db
 from intake.notifications.models import Message
 from intake.patients.services import current_course
+from intake.reinfusion import services as reinfusion
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
 from intake.scheduling.demo import seed_scheduling
@@ -60,6 +61,9 @@ class Owned:
     collection_id: int
     message_id: int
     batch_id: int  # not the patient's to open: the lab's, read by clinical staff
+    dose_id: int  # the batch's first dose, its date confirmed (locked)
+    proposal_id: int  # the proposal the patient chose
+    request_id: int  # the patient's open request to change the locked date
 
 
 @dataclass
@@ -91,6 +95,9 @@ class World:
             "appointment_id": owner.consultation_id,
             "message_id": owner.message_id,
             "batch_id": owner.batch_id,
+            "dose_id": owner.dose_id,
+            "proposal_id": owner.proposal_id,
+            "request_id": owner.request_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -161,6 +168,21 @@ def _batch(patient, staff: dict[str, User]) -> Batch:
     return batch
 
 
+def _reinfusion(user: User, batch: Batch, staff: dict[str, User]):
+    """Dates proposed for the batch (the coordinator), the first confirmed and
+    locked (the patient), and the patient's request to change it."""
+    _window, times = reinfusion.valid_times(batch, None, "local")
+    cal = scheduling_queries.clinic_calendar()
+    by_day: dict = {}
+    for start in times:
+        by_day.setdefault(cal.local_date(start), start)
+    chosen = [by_day[day] for day in sorted(by_day)[:2]]
+    proposals = reinfusion.propose_for_batch(batch, chosen, "local", actor=staff["coordinator"])
+    dose = reinfusion.confirm(proposals[0], actor=user)
+    change = reinfusion.request_change(dose, "A family event", actor=user)
+    return proposals[0], change
+
+
 def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned:
     user = accounts.register_patient(
         email=email,
@@ -209,6 +231,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
     )
     questionnaire = eligibility_queries.current_questionnaire(current_course(patient).id)
     batch = _batch(patient, staff)
+    proposal, change = _reinfusion(user, batch, staff)
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -218,6 +241,9 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         collection_id=booked["collection"].id,
         message_id=message.id,
         batch_id=batch.id,
+        dose_id=proposal.dose_id,
+        proposal_id=proposal.id,
+        request_id=change.id,
     )
 
 
