@@ -131,6 +131,7 @@ def _propose_page(batch: Batch, dose: Dose | None, form: ProposeForm, action: st
         offered=queries.offered(dose.id) if dose is not None else [],
         zone=_zone(cal),
         max_times=rules.MAX_PROPOSALS,
+        route_name=services.route_name,
     )
 
 
