@@ -211,8 +211,8 @@ def reinfusion_overview(today: date) -> dict:
             .order_by(Proposal.start_at)
         ).scalars():
             proposals.setdefault(proposal.dose_id, []).append(proposal)
-    requests = open_change_requests()
-    by_dose = {r.dose_id: r for r in requests}
+    open_requests = open_change_requests()
+    by_dose = {r.dose_id: r for r in open_requests}
     rows = [
         DoseRow(d, d.patient, proposals.get(d.id, []), by_dose.get(d.id))
         for d in doses
@@ -223,7 +223,7 @@ def reinfusion_overview(today: date) -> dict:
         "waiting": batches_needing_proposals(today),
         "proposed": [r for r in rows if r.dose.status == DoseStatus.PROPOSED],
         "confirmed": [r for r in rows if r.dose.status == DoseStatus.CONFIRMED],
-        "requests": requests,
+        "requests": open_requests,
     }
 
 
@@ -281,7 +281,7 @@ def patient_reinfusions(course: Course) -> list[PatientReinfusion]:
         .order_by(Proposal.start_at)
     ).scalars():
         proposals.setdefault(proposal.dose_id, []).append(proposal)
-    requests = {
+    open_by_dose = {
         r.dose_id: r
         for r in db.session.execute(
             select(ChangeRequest).where(
@@ -290,6 +290,6 @@ def patient_reinfusions(course: Course) -> list[PatientReinfusion]:
         ).scalars()
     }
     return [
-        PatientReinfusion(d, proposals.get(d.id, []), d.appointment, requests.get(d.id))
+        PatientReinfusion(d, proposals.get(d.id, []), d.appointment, open_by_dose.get(d.id))
         for d in doses
     ]
