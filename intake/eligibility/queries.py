@@ -292,10 +292,7 @@ def course_journey(course: Course, *, today: date, now=None) -> dict:
         **_culture_facts(course, collection, today),
     )
     journey = pure_journey.journey(facts, today=today)
-    from intake.reinfusion import queries as reinfusion_queries
-
     return {
-        "reinfusions": reinfusion_queries.patient_reinfusions(course),
         "course": course,
         "questionnaire": questionnaire,
         "last_decision": decided[-1] if decided else None,

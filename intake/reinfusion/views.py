@@ -71,6 +71,16 @@ def _zone(cal, instant: datetime | None = None) -> str:
     return f"{instant.astimezone(cal.tz).tzname()}, {cal.tz.key}"
 
 
+@bp.app_context_processor
+def _reinfusion_globals():
+    def course_reinfusions(course) -> list:
+        """The course's reinfusion dates to choose, or the confirmed (locked)
+        one: for the patient's journey page, read only where it is shown."""
+        return queries.patient_reinfusions(course)
+
+    return {"course_reinfusions": course_reinfusions}
+
+
 # --------------------------------------------------------------------------- staff
 
 

@@ -7,6 +7,7 @@ is harmless, a time taken meanwhile keeps the other proposals."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,7 @@ from intake.reinfusion.models import Dose, DoseSource, DoseStatus, Proposal, Pro
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
 from intake.scheduling.models import Appointment, AppointmentStatus, Hold
+from tests.conftest import log_in
 
 pytest_plugins = ["tests.reinfusion.offer_fixtures"]
 
@@ -300,3 +302,78 @@ def test_a_proposal_now_closer_than_14_days_cannot_be_fixed(offer):
     with pytest.raises(DomainError) as caught:
         services.confirm(proposals[0], actor=o.user, now=later)
     assert caught.value.code == "too_soon"
+
+
+# --------------------------------------------------------------------------- pages and queries
+
+
+def test_batches_needing_proposals_until_dates_are_proposed(offer):
+    o = offer()
+    failed = offer()
+    failed.batch.state = BatchState.FAILED
+    db.session.commit()
+    waiting = [b.id for b, _p in queries.batches_needing_proposals(o.clinic.today)]
+    assert waiting == [o.batch.id]
+    o.propose(1)
+    assert queries.batches_needing_proposals(o.clinic.today) == []
+    overview = queries.reinfusion_overview(o.clinic.today)
+    assert [r.dose.batch_id for r in overview["proposed"]] == [o.batch.id]
+    assert [d.number for d in queries.course_doses(o.batch.course_id)] == [1]
+
+
+def test_the_propose_page_offers_only_valid_times_grouped_by_day(client, offer):
+    o = offer()
+    log_in(client, o.coordinator)
+    with client.get("/reinfusion") as response:
+        body = response.get_data(as_text=True)
+    assert f"/reinfusion/batches/{o.batch.id}/propose" in body
+    with client.get(f"/reinfusion/batches/{o.batch.id}/propose") as response:
+        body = response.get_data(as_text=True)
+    valid = o.valid("local")
+    offered = set(re.findall(r'name="times" value="([^"]+)"', body))
+    assert offered == {t.astimezone(o.clinic.cal.tz).isoformat() for t in valid}
+    assert "Asia/Tokyo" in body
+    assert body.count("<details") == len({o.clinic.cal.local_date(t) for t in valid})
+
+
+def test_the_propose_page_refuses_bad_input_beside_the_field(client, offer):
+    o = offer()
+    log_in(client, o.coordinator)
+    url = f"/reinfusion/batches/{o.batch.id}/propose"
+    good = [t.astimezone(o.clinic.cal.tz).isoformat() for t in o.spread(3)]
+    extra = (o.spread(3)[0] + timedelta(days=1)).astimezone(o.clinic.cal.tz).isoformat()
+    cases = [
+        ({"route": "local"}, "times", "Choose at least one time."),
+        ({"route": "local", "times": ["tomorrow"]}, "times", "Choose times from the list."),
+        ({"route": "local", "times": [*good, extra]}, "times", "at most 3"),
+        ({"route": "oral", "times": good[:1]}, "route", "routes offered"),
+        ({"route": "intrathecal", "times": good[:1]}, "route", "does not allow"),
+    ]
+    for data, field, fragment in cases:
+        with client.post(url, data=data) as response:
+            body = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert f'id="{field}-error"' in body and fragment in body, (data, field)
+    assert count(Dose) == 0 and count(Proposal) == 0
+    with client.post(url, data={"route": "local", "times": good[:2]}) as response:
+        assert response.status_code == 302
+    assert count(Proposal) == 2
+
+
+def test_the_patient_confirms_on_their_page(client, offer):
+    o = offer()
+    proposals = o.propose(2)
+    log_in(client, o.user)
+    with client.get("/journey") as response:
+        assert 'id="reinfusion-choose"' in response.get_data(as_text=True)
+    with client.get("/my-reinfusion") as response:
+        body = response.get_data(as_text=True)
+    for p in proposals:
+        assert f"/my-reinfusion/proposals/{p.id}/confirm" in body
+    for _ in range(2):  # a double click
+        with client.post(f"/my-reinfusion/proposals/{proposals[1].id}/confirm") as response:
+            assert response.status_code == 302
+    assert count(Appointment, Appointment.locked_at.is_not(None)) == 1
+    with client.get("/my-reinfusion") as response:
+        body = response.get_data(as_text=True)
+    assert 'id="reinfusion-locked"' in body and "/confirm" not in body
