@@ -34,6 +34,8 @@ PURE = [
     "cultures/coi.py",
     "cultures/lifecycle.py",
     "cultures/growth.py",
+    "reinfusion/day.py",
+    "reinfusion/doses.py",
 ]
 
 
