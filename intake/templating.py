@@ -70,12 +70,14 @@ NAV = {
     Role.COORDINATOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
+        ("reinfusion_day.today", N_("Reinfusions today")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
     ),
     Role.DOCTOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
+        ("reinfusion_day.today", N_("Reinfusions today")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("eligibility.panel_items", N_("Panel tests")),
@@ -85,6 +87,7 @@ NAV = {
         ("manager.home", N_("Overview")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
+        ("reinfusion_day.today", N_("Reinfusions today")),
         ("cultures.board", N_("Lab board")),
         ("eligibility.review_queue", N_("Review queue")),
         ("manager.settings_page", N_("Settings")),
