@@ -105,6 +105,13 @@ GET  /questionnaires/<int:questionnaire_id>                   in   ok   ok   ok 
 GET  /register                                                ok   ok   ok   ok   ok   ok   ok
 POST /register                                                ok   ok   ok   ok   ok   ok   ok
 GET  /register/confirm/<token>                                ok   ok   ok   ok   ok   ok   ok
+GET  /reinfusion/batches/<int:batch_id>/doses                in   403  ok   ok   403  ok   403
+POST /reinfusion/batches/<int:batch_id>/doses                in   403  403  ok   403  403  403
+GET  /reinfusion/today                                        in   403  ok   ok   403  ok   403
+GET  /reinfusion/visits/<int:appointment_id>                  in   403  ok   ok   403  ok   403
+POST /reinfusion/visits/<int:appointment_id>/administration   in   403  403  ok   403  403  403
+POST /reinfusion/visits/<int:appointment_id>/bedside          in   403  ok   ok   403  403  403
+POST /reinfusion/visits/<int:appointment_id>/clearance        in   403  403  ok   403  403  403
 GET  /reviews                                                 in   403  ok   ok   403  ok   403
 GET  /reviews/<int:questionnaire_id>                          in   403  ok   ok   403  ok   403
 GET  /reviews/<int:questionnaire_id>/answers/<question_code>  in   403  403  ok   403  403  403

@@ -210,6 +210,12 @@ FALLBACK_FIELDS = {
         "notes-planned_route",
     ],
     "patients.invite": ["email"],
+    # The reinfusion day's forms show on the visit's day only.
+    "reinfusion_day.bedside": ["label", "name", "date_of_birth"],
+    "reinfusion_day.clearance": [
+        *("systolic", "diastolic", "pulse", "temperature_c", "spo2"),
+        *("decision", "reason", "password"),
+    ],
     "patients.new_course": ["reason"],
     "scheduling.book": ["start", "mode"],
     "scheduling.desk_book": ["start", "mode"],

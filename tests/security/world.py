@@ -32,6 +32,7 @@ from intake.eligibility.models import ConsentSignature, Indication, PanelItemDef
 from intake.extensions import db
 from intake.notifications.models import Message
 from intake.patients.services import current_course
+from intake.reinfusion.models import Dose, DoseStatus
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
 from intake.scheduling.demo import seed_scheduling
@@ -60,6 +61,7 @@ class Owned:
     collection_id: int
     message_id: int
     batch_id: int  # not the patient's to open: the lab's, read by clinical staff
+    reinfusion_id: int = 0  # a confirmed reinfusion visit of the batch's dose 1
 
 
 @dataclass
@@ -103,6 +105,11 @@ class World:
             # The desk's form for a collection visit (the consultation is not one).
             "cultures.complete_collection": {"appointment_id": owner.collection_id},
             "cultures.record_event": {"kind": "observation"},
+            # The reinfusion day's pages take a reinfusion visit with its dose.
+            **{
+                f"reinfusion_day.{name}": {"appointment_id": owner.reinfusion_id}
+                for name in ("visit", "clearance", "bedside", "administration")
+            },
             "bootstrap.static": {"filename": "css/bootstrap.min.css"},
         }.get(rule.endpoint, {})
         values = {
@@ -209,6 +216,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
     )
     questionnaire = eligibility_queries.current_questionnaire(current_course(patient).id)
     batch = _batch(patient, staff)
+    reinfusion = _reinfusion_visit(batch, staff)
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -218,7 +226,41 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         collection_id=booked["collection"].id,
         message_id=message.id,
         batch_id=batch.id,
+        reinfusion_id=reinfusion.id,
     )
+
+
+def _reinfusion_visit(batch: Batch, staff: dict[str, User]) -> Appointment:
+    """Dose 1 of the batch and its confirmed, locked visit (written directly,
+    ten days ahead, as the proposals would leave it)."""
+    start = batch.appointment.start_at + timedelta(days=40)
+    visit = Appointment(
+        patient=batch.patient,
+        course=batch.course,
+        visit_type=db.session.execute(
+            select(VisitType).where(VisitType.code == "reinfusion-iv")
+        ).scalar_one(),
+        start_at=start,
+        end_at=start + timedelta(minutes=90),
+        status=AppointmentStatus.BOOKED,
+        booked_by=staff["coordinator"],
+        locked_at=utcnow(),
+    )
+    db.session.add(visit)
+    db.session.add(
+        Dose(
+            course_id=batch.course_id,
+            patient_id=batch.patient_id,
+            batch=batch,
+            number=1,
+            route="iv",
+            planned_cells=batch.planned_dose_low,
+            status=DoseStatus.CONFIRMED,
+            appointment=visit,
+        )
+    )
+    db.session.flush()
+    return visit
 
 
 def _first(model):
