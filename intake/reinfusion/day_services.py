@@ -11,13 +11,14 @@ itself the record (stored, blocking, alerted).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from intake.accounts.models import User
 from intake.accounts.roles import Role
@@ -47,7 +48,8 @@ from intake.reinfusion.models import (
 )
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
-from intake.scheduling.models import Appointment
+from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
+from intake.scheduling.visit_kinds import VisitKind, is_reinfusion
 
 TEXT_MAX = 2000
 ROUTE_CODES = tuple(route.code for route in ROUTES)
@@ -138,6 +140,28 @@ def latest_bedside_check(appointment: Appointment) -> BedsideCheck | None:
     ).scalar_one_or_none()
 
 
+def todays_visits(now: datetime) -> list[tuple[Appointment, Dose | None]]:
+    """Today's reinfusion visits (clinic-local day), not cancelled, each with
+    its dose when one is linked: one query."""
+    cal = scheduling_queries.clinic_calendar()
+    today = cal.today(now)
+    kinds = [kind for kind in VisitKind if is_reinfusion(kind)]
+    rows = db.session.execute(
+        select(Appointment, Dose)
+        .join(VisitType, Appointment.visit_type_id == VisitType.id)
+        .outerjoin(Dose, Dose.appointment_id == Appointment.id)
+        .options(joinedload(Appointment.patient))
+        .where(
+            VisitType.kind.in_(kinds),
+            Appointment.start_at >= cal.day_start(today),
+            Appointment.start_at < cal.day_start(today + timedelta(days=1)),
+            Appointment.status != AppointmentStatus.CANCELLED,
+        )
+        .order_by(Appointment.start_at, Appointment.id)
+    ).all()
+    return [(appointment, dose) for appointment, dose in rows]
+
+
 def day_facts(appointment: Appointment, dose: Dose, now: datetime) -> day.DayFacts:
     """What the administration guard needs about this visit, now."""
     cal = scheduling_queries.clinic_calendar()
@@ -168,9 +192,13 @@ def day_facts(appointment: Appointment, dose: Dose, now: datetime) -> day.DayFac
 
 
 def _visit_dose(appointment: Appointment) -> Dose:
+    """The visit's dose, not yet given (a clearance or a check after the
+    administration would mean nothing)."""
     dose = dose_for_visit(appointment)
     if dose is None:
         raise DomainError(_("This visit is not a reinfusion of a planned dose."))
+    if dose.status == DoseStatus.ADMINISTERED:
+        raise DomainError(_(day.MSG_DOSE_GIVEN))
     return dose
 
 

@@ -10,8 +10,6 @@ redirect; on ``DomainError``: roll back and show the message beside its field.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -40,12 +38,10 @@ from intake.reinfusion.models import (
     DoseStatus,
 )
 from intake.scheduling import queries as scheduling_queries
-from intake.scheduling.models import STATUS_LABELS, Appointment, AppointmentStatus, VisitType
-from intake.scheduling.visit_kinds import VisitKind, is_reinfusion
+from intake.scheduling.models import STATUS_LABELS, Appointment, AppointmentStatus
+from intake.scheduling.visit_kinds import is_reinfusion
 
 bp = Blueprint("reinfusion_day", __name__, url_prefix="/reinfusion")
-
-REINFUSION_KINDS = [kind for kind in VisitKind if is_reinfusion(kind)]
 
 
 def _cal():
@@ -58,25 +54,11 @@ def _cal():
 @bp.get("/today")
 @role_required(*CLINICAL_ROLES)
 def today():
-    cal = _cal()
-    day_ = cal.today(utcnow())
-    start = cal.day_start(day_)
-    rows = db.session.execute(
-        select(Appointment, Dose)
-        .join(VisitType, Appointment.visit_type_id == VisitType.id)
-        .outerjoin(Dose, Dose.appointment_id == Appointment.id)
-        .where(
-            VisitType.kind.in_(REINFUSION_KINDS),
-            Appointment.start_at >= start,
-            Appointment.start_at < cal.day_start(day_ + timedelta(days=1)),
-            Appointment.status != AppointmentStatus.CANCELLED,
-        )
-        .order_by(Appointment.start_at, Appointment.id)
-    ).all()
+    now = utcnow()
     return render_template(
         "reinfusion/day/today.html",
-        rows=rows,
-        day=day_,
+        rows=services.todays_visits(now),
+        day=_cal().today(now),
         status_labels=STATUS_LABELS,
         dose_status_labels=DOSE_STATUS_LABELS,
         route_label=services.route_label,

@@ -193,3 +193,28 @@ def test_dose_plan_page(client, visit, doctor):
     assert count(Dose) == 2 and visit.batch.later_doses == 1
     page = get(client, url)
     assert "Cryopreserved aliquot" in page
+
+
+def test_the_desk_completes_a_reinfusion_only_through_its_administration(
+    client, visit, coordinator
+):
+    scheduling.mark_arrived(visit.appointment, actor=coordinator)
+    db.session.commit()
+    log_in(client, coordinator)
+    with client.post(
+        f"/desk/visits/{visit.appointment.id}/status", data={"action": "completed"}
+    ) as response:
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/reinfusion/visits/{visit.appointment.id}"
+    db.session.refresh(visit.appointment)
+    assert visit.appointment.status.value == "arrived"
+    assert "Record the administration here" in get(client, response.headers["Location"])
+
+
+def test_nothing_is_cleared_or_checked_after_the_dose_is_given(client, visit, doctor, coordinator):
+    visit.dose.status = DoseStatus.ADMINISTERED
+    db.session.commit()
+    log_in(client, doctor)
+    url = f"/reinfusion/visits/{visit.appointment.id}"
+    page = post(client, url + "/clearance", {**VITALS, "decision": "go", "password": PASSWORD}, 422)
+    assert "This dose has already been given." in page and count(Clearance) == 0
