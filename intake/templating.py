@@ -81,6 +81,8 @@ NAV = {
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("eligibility.panel_items", N_("Panel tests")),
+        # The culture batches, where a doctor plans each batch's doses.
+        ("cultures.board", N_("Lab board")),
     ),
     Role.LAB: (("cultures.board", N_("Lab board")),),
     Role.MANAGER: (

@@ -36,7 +36,8 @@ from intake.eligibility.question_bank import ROUTES
 from intake.eligibility.services import reference
 from intake.extensions import db
 from intake.notifications.services import notify
-from intake.reinfusion import day, doses
+from intake.reinfusion import day
+from intake.reinfusion import doses as dose_rules
 from intake.reinfusion.models import (
     Administration,
     BedsideCheck,
@@ -170,7 +171,7 @@ def day_facts(appointment: Appointment, dose: Dose, now: datetime) -> day.DayFac
     earlier = sum(
         1
         for other in batch_doses(dose.batch)
-        if other.number < dose.number and other.status in (doses.TO_GIVE)
+        if other.number < dose.number and other.status.value in dose_rules.TO_GIVE
     )
     return day.DayFacts(
         today=cal.today(now),
@@ -215,13 +216,14 @@ class PlannedDose:
 def plan_doses(
     batch: Batch,
     *,
-    doses_planned: list[PlannedDose | tuple],
+    doses: list[PlannedDose | tuple],
     reason: str | None = None,
     actor: User,
     now: datetime | None = None,
 ) -> list[Dose]:
     """A doctor plans the batch's doses (1 to ``doses.MAX_DOSES``): each one's
-    route, cells and days after the previous. Doses already confirmed or given
+    route, cells and days after the previous (``doses``: ``PlannedDose``
+    or ``(route, cells, interval_days)`` tuples, dose 1 first). Doses already confirmed or given
     keep their values; a dose 1 made with the first proposal is kept with its
     status. Shortening the plan cancels the planned doses past its end. The
     batch's ``later_doses`` then counts the doses still to give after the next."""
@@ -230,19 +232,21 @@ def plan_doses(
     if not lifecycle.is_open(batch.state) or batch.state == lifecycle.BatchState.FAILED:
         raise DomainError(_("This batch is closed: its doses can no longer be planned."))
     entries = [
-        doses.Entry(
+        dose_rules.Entry(
             *(item if isinstance(item, tuple) else (item.route, item.cells, item.interval_days))
         )
-        for item in doses_planned
+        for item in doses
     ]
     reason_text = _clean(reason, "reason")
     existing = batch_doses(batch)
     values = settings.values()
     _problems(
-        doses.plan_problems(
+        dose_rules.plan_problems(
             entries,
             existing=[
-                doses.Existing(d.number, d.status.value, d.route, d.planned_cells, d.interval_days)
+                dose_rules.Existing(
+                    d.number, d.status.value, d.route, d.planned_cells, d.interval_days
+                )
                 for d in existing
             ],
             allowed_routes=allowed_routes(batch.course),
@@ -279,7 +283,7 @@ def plan_doses(
         dose.route = entry.route
         dose.planned_cells = entry.cells
         dose.interval_days = entry.interval_days if number > 1 else None
-        dose.source = DoseSource(doses.source_for(number))
+        dose.source = DoseSource(dose_rules.source_for(number))
         dose.over_cap_reason = reason_text if entry.cells > values["max_dose_cells"] else None
         dose.planned_by_id = actor.id
         after = _snapshot(dose)
@@ -315,8 +319,8 @@ def plan_doses(
 
 
 def _set_later_doses(batch: Batch, *, actor: User, doses_now: list[Dose]) -> None:
-    to_give = sum(1 for d in doses_now if d.status.value in doses.TO_GIVE)
-    later = doses.later_doses(to_give)
+    to_give = sum(1 for d in doses_now if d.status.value in dose_rules.TO_GIVE)
+    later = dose_rules.later_doses(to_give)
     if batch.later_doses != later:
         before = {"later_doses": batch.later_doses}
         batch.later_doses = later
@@ -639,7 +643,7 @@ def record_administration(
     remaining = sum(
         1
         for other in batch_doses(dose.batch)
-        if other.id != dose.id and other.status.value in doses.TO_GIVE
+        if other.id != dose.id and other.status.value in dose_rules.TO_GIVE
     )
     batch = dose.batch
     total = max(d.number for d in batch_doses(batch) if d.status != DoseStatus.CANCELLED)
@@ -647,7 +651,7 @@ def record_administration(
         batch,
         cells_given=cells_given,
         remaining=remaining,
-        target=doses.state_after_dose(remaining),
+        target=dose_rules.state_after_dose(remaining),
         actor=actor,
         override_reason=reason_text,
         note=_("Dose %(number)s of %(total)s given.", number=dose.number, total=total),

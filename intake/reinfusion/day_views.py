@@ -356,7 +356,7 @@ def plan(batch_id: int):
         if not errors:
             try:
                 services.plan_doses(
-                    batch, doses_planned=planned, reason=form.reason.data, actor=current_user
+                    batch, doses=planned, reason=form.reason.data, actor=current_user
                 )
             except NotAllowed:
                 abort(403)

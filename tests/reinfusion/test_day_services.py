@@ -341,7 +341,7 @@ def test_two_doses_second_from_a_thawed_aliquot(make_day_visit, clinic, doctor, 
     first = make_day_visit()
     services.plan_doses(
         first.batch,
-        doses_planned=[("iv", CELLS, None), ("iv", CELLS, 14)],
+        doses=[("iv", CELLS, None), ("iv", CELLS, 14)],
         actor=doctor,
         now=first.at("08:00"),
     )
@@ -405,7 +405,7 @@ def test_plan_keeps_dose_one_and_its_status(make_day_visit, doctor):
     visit = make_day_visit()
     planned = services.plan_doses(
         visit.batch,
-        doses_planned=[(None, None, None), ("local", 150_000_000, 30), ("iv", CELLS, 30)],
+        doses=[(None, None, None), ("local", 150_000_000, 30), ("iv", CELLS, 30)],
         actor=doctor,
     )
     assert [d.number for d in planned] == [1, 2, 3]
@@ -415,16 +415,14 @@ def test_plan_keeps_dose_one_and_its_status(make_day_visit, doctor):
     assert visit.batch.later_doses == 2
     assert audit_actions().count("reinfusion.dose_plan") == 2
     # shortening cancels the planned dose 3; never deleted
-    services.plan_doses(
-        visit.batch, doses_planned=[(None, None, None), ("local", CELLS, 30)], actor=doctor
-    )
+    services.plan_doses(visit.batch, doses=[(None, None, None), ("local", CELLS, 30)], actor=doctor)
     third = db.session.execute(select(Dose).where(Dose.number == 3)).scalar_one()
     assert third.status == DoseStatus.CANCELLED and third.cancel_reason
     assert visit.batch.later_doses == 1
     # and planning it again brings it back
     services.plan_doses(
         visit.batch,
-        doses_planned=[(None, None, None), ("local", CELLS, 30), ("local", CELLS, 7)],
+        doses=[(None, None, None), ("local", CELLS, 30), ("local", CELLS, 7)],
         actor=doctor,
     )
     assert third.status == DoseStatus.PLANNED and visit.batch.later_doses == 2
@@ -435,7 +433,7 @@ def test_plan_refusals_leave_nothing_saved(make_day_visit, doctor):
     with pytest.raises(FormErrors) as caught:
         services.plan_doses(
             visit.batch,
-            doses_planned=[(None, None, None), ("intrathecal", 250_000_000, 0)],
+            doses=[(None, None, None), ("intrathecal", 250_000_000, 0)],
             actor=doctor,
         )
     assert [e.field for e in caught.value.errors] == ["route_2", "cells_2", "interval_2"]
@@ -446,10 +444,10 @@ def test_plan_refusals_leave_nothing_saved(make_day_visit, doctor):
 def test_plan_over_cap_needs_a_reason_and_only_doctors_plan(make_day_visit, doctor, coordinator):
     visit = make_day_visit()
     with pytest.raises(NotAllowed):
-        services.plan_doses(visit.batch, doses_planned=[("iv", CELLS, None)], actor=coordinator)
+        services.plan_doses(visit.batch, doses=[("iv", CELLS, None)], actor=coordinator)
     planned = services.plan_doses(
         visit.batch,
-        doses_planned=[(None, None, None), ("iv", 200_000_000, 30)],
+        doses=[(None, None, None), ("iv", 200_000_000, 30)],
         actor=doctor,
     )
     assert planned[1].over_cap_reason is None  # exactly at the cap

@@ -218,3 +218,13 @@ def test_nothing_is_cleared_or_checked_after_the_dose_is_given(client, visit, do
     url = f"/reinfusion/visits/{visit.appointment.id}"
     page = post(client, url + "/clearance", {**VITALS, "decision": "go", "password": PASSWORD}, 422)
     assert "This dose has already been given." in page and count(Clearance) == 0
+
+
+def test_the_dose_plan_is_reached_from_the_batch_page(client, visit, doctor, lab):
+    log_in(client, doctor)
+    page = get(client, f"/lab/batches/{visit.batch.id}")
+    assert f'href="/reinfusion/batches/{visit.batch.id}/doses"' in page
+    assert 'href="/lab"' in get(client, "/reinfusion/today")  # the doctor's navigation
+    client.post("/logout")
+    log_in(client, lab)
+    assert "dose-plan-link" not in get(client, f"/lab/batches/{visit.batch.id}")
