@@ -499,7 +499,11 @@ def record_bedside_check(
         patient=patient,
     )
     if not matched:
-        link = _link("reinfusion_day.visit", appointment_id=appointment.id)
+        # The lab opens the batch; the managers the visit's checklist.
+        links = {
+            Role.LAB: _link("cultures.batch", batch_id=dose.batch_id),
+            Role.MANAGER: _link("reinfusion_day.visit", appointment_id=appointment.id),
+        }
         for user in _alerted():
             notify(
                 user,
@@ -508,7 +512,7 @@ def record_bedside_check(
                 expected=dose.batch.coi,
                 checked_by=actor.full_name,
                 checked_at=now,
-                link=link,
+                link=links[user.role],
             )
     db.session.flush()
     return check

@@ -184,6 +184,9 @@ def test_mismatch_is_stored_blocks_and_alerts_managers_and_lab(
     assert {m.user_id for m in alerts} == {manager.id, lab.id}
     assert count(Message) == before + 2
     assert other.coi in alerts[0].body and visit.batch.coi in alerts[0].body
+    body = {m.user_id: m.body for m in alerts}
+    assert f"/lab/batches/{visit.batch.id}" in body[lab.id]
+    assert f"/reinfusion/visits/{visit.appointment.id}" in body[manager.id]
     # the mismatch blocks the administration
     scheduling.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
     clear(visit, doctor)
