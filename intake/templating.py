@@ -70,6 +70,7 @@ NAV = {
     Role.COORDINATOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
+        ("reinfusion_day.today", N_("Reinfusions today")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("reinfusion.overview", N_("Reinfusion")),
@@ -77,16 +78,20 @@ NAV = {
     Role.DOCTOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
+        ("reinfusion_day.today", N_("Reinfusions today")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("eligibility.panel_items", N_("Panel tests")),
         ("reinfusion.overview", N_("Reinfusion")),
+        # The culture batches, where a doctor plans each batch's doses.
+        ("cultures.board", N_("Lab board")),
     ),
     Role.LAB: (("cultures.board", N_("Lab board")),),
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
+        ("reinfusion_day.today", N_("Reinfusions today")),
         ("cultures.board", N_("Lab board")),
         ("eligibility.review_queue", N_("Review queue")),
         ("manager.settings_page", N_("Settings")),

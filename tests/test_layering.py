@@ -35,6 +35,8 @@ PURE = [
     "cultures/lifecycle.py",
     "cultures/growth.py",
     "reinfusion/rules.py",
+    "reinfusion/day.py",
+    "reinfusion/doses.py",
 ]
 
 

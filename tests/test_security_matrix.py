@@ -119,6 +119,13 @@ POST /reinfusion/doses/<int:dose_id>/propose                  in   403  ok   ok 
 GET  /reinfusion/requests                                     in   403  ok   ok   403  403  403
 GET  /reinfusion/requests/<int:request_id>                    in   403  ok   ok   403  403  403
 POST /reinfusion/requests/<int:request_id>                    in   403  ok   ok   403  403  403
+GET  /reinfusion/batches/<int:batch_id>/doses                in   403  ok   ok   403  ok   403
+POST /reinfusion/batches/<int:batch_id>/doses                in   403  403  ok   403  403  403
+GET  /reinfusion/today                                        in   403  ok   ok   403  ok   403
+GET  /reinfusion/visits/<int:appointment_id>                  in   403  ok   ok   403  ok   403
+POST /reinfusion/visits/<int:appointment_id>/administration   in   403  403  ok   403  403  403
+POST /reinfusion/visits/<int:appointment_id>/bedside          in   403  ok   ok   403  403  403
+POST /reinfusion/visits/<int:appointment_id>/clearance        in   403  403  ok   403  403  403
 GET  /reviews                                                 in   403  ok   ok   403  ok   403
 GET  /reviews/<int:questionnaire_id>                          in   403  ok   ok   403  ok   403
 GET  /reviews/<int:questionnaire_id>/answers/<question_code>  in   403  403  ok   403  403  403

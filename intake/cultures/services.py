@@ -636,3 +636,67 @@ def _managers() -> list[User]:
             select(User).where(User.role == Role.MANAGER, User.is_active).order_by(User.id)
         ).scalars()
     )
+
+
+# ------------------------------------------------------------------ a dose given
+
+
+def record_dose_given(
+    batch: Batch,
+    *,
+    cells_given: int,
+    remaining: int,
+    target: BatchState | str,
+    actor: User,
+    override_reason: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> BatchEvent:
+    """The batch's side of an administration, recorded by the doctor who gave
+    the dose (``transition_batch`` is the lab's): from ``released`` to
+    ``cryopreserved`` while ``remaining`` doses are still to give after this
+    one, or to ``administered`` after the last (``lifecycle``'s guards decide,
+    with ``later_doses`` = ``remaining``). The dose limit is checked on the
+    cells given in this administration, with the doctor's reason as the
+    override. ``batch.later_doses`` then counts the doses after the next one."""
+    now = _now(now)
+    if actor is None or actor.role != Role.DOCTOR:
+        raise NotAllowed(_("Only a doctor can record an administration."))
+    target = BatchState(target)
+    context = lifecycle.TransitionContext(
+        thresholds=settings.values(),
+        planned_dose=lifecycle.DoseRange(cells_given, cells_given),
+        override=lifecycle.DoseOverride(actor.role, override_reason or "")
+        if (override_reason or "").strip()
+        else None,
+        later_doses=remaining,
+    )
+    refusal = lifecycle.check_transition(batch.state, target, context=context)
+    if refusal is not None:
+        raise DomainError(refusal.text(_), code=refusal.key)
+    before = _snapshot(batch)
+    previous = batch.state
+    batch.state = target
+    batch.later_doses = max(remaining - 1, 0)
+    event = _event(
+        batch,
+        EventKind.TRANSITION,
+        actor=actor,
+        occurred_at=now,
+        now=now,
+        from_state=previous.value,
+        to_state=target.value,
+        note=note,
+    )
+    old, new = audit.changes(before, _snapshot(batch))
+    audit.record(
+        actor=actor,
+        action="cultures.transition",
+        entity=batch,
+        before=old,
+        after=new,
+        patient=batch.patient,
+        note=note,
+    )
+    db.session.flush()
+    return event

@@ -216,6 +216,12 @@ FALLBACK_FIELDS = {
     "reinfusion.propose": ["route", "times"],
     "reinfusion.propose_dose": ["route", "times"],
     "reinfusion.request_change": ["reason"],
+    # The reinfusion day's forms show on the visit's day only.
+    "reinfusion_day.bedside": ["label", "name", "date_of_birth"],
+    "reinfusion_day.clearance": [
+        *("systolic", "diastolic", "pulse", "temperature_c", "spo2"),
+        *("decision", "reason", "password"),
+    ],
     "patients.new_course": ["reason"],
     "scheduling.book": ["start", "mode"],
     "scheduling.desk_book": ["start", "mode"],

@@ -64,6 +64,7 @@ class Owned:
     dose_id: int  # the batch's first dose, its date confirmed (locked)
     proposal_id: int  # the proposal the patient chose
     request_id: int  # the patient's open request to change the locked date
+    reinfusion_id: int = 0  # the confirmed (locked) visit of the batch's dose 1
 
 
 @dataclass
@@ -110,6 +111,11 @@ class World:
             # The desk's form for a collection visit (the consultation is not one).
             "cultures.complete_collection": {"appointment_id": owner.collection_id},
             "cultures.record_event": {"kind": "observation"},
+            # The reinfusion day's pages take a reinfusion visit with its dose.
+            **{
+                f"reinfusion_day.{name}": {"appointment_id": owner.reinfusion_id}
+                for name in ("visit", "clearance", "bedside", "administration")
+            },
             "bootstrap.static": {"filename": "css/bootstrap.min.css"},
         }.get(rule.endpoint, {})
         values = {
@@ -244,6 +250,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         dose_id=proposal.dose_id,
         proposal_id=proposal.id,
         request_id=change.id,
+        reinfusion_id=proposal.dose.appointment_id,
     )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from intake.accounts.roles import CLINICAL_ROLES
 from intake.core import parsing
@@ -17,6 +18,7 @@ from intake.core.types import utcnow
 from intake.core.web import query_int, safe_next
 from intake.extensions import db
 from intake.patients.models import Patient
+from intake.reinfusion.models import Dose
 from intake.scheduling import queries, services, visit_status
 from intake.scheduling.forms import BookForm, StaffCancelForm, StatusForm
 from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment, AppointmentStatus
@@ -33,7 +35,7 @@ from intake.scheduling.views._common import (
     time_label,
     zone_label,
 )
-from intake.scheduling.visit_kinds import VisitKind
+from intake.scheduling.visit_kinds import VisitKind, is_reinfusion
 
 STATUS_ACTIONS = {
     "arrived": (services.mark_arrived, N_("Checked in: %(name)s.")),
@@ -92,6 +94,14 @@ def desk():
     )
 
 
+def _has_dose(appointment: Appointment) -> bool:
+    """Is this visit the reinfusion of a planned dose?"""
+    return is_reinfusion(appointment.visit_type.kind) and (
+        db.session.execute(select(Dose.id).where(Dose.appointment_id == appointment.id)).first()
+        is not None
+    )
+
+
 def _desk_appointment(appointment_id: int) -> Appointment:
     appointment = db.session.get(Appointment, appointment_id)
     require(appointment is not None)
@@ -128,6 +138,10 @@ def desk_status(appointment_id: int):
     if form.action.data == "completed" and appointment.visit_type.kind == VisitKind.COLLECTION:
         # What was collected is recorded with it, and makes the culture batch.
         return redirect(url_for("cultures.complete_collection", appointment_id=appointment.id))
+    if form.action.data == "completed" and _has_dose(appointment):
+        # A reinfusion is completed by recording its administration (rule 8).
+        flash(_("Record the administration here: it completes the visit."), "info")
+        return redirect(url_for("reinfusion_day.visit", appointment_id=appointment.id))
     try:
         action(appointment, actor=current_user)
     except DomainError as exc:
