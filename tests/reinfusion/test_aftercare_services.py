@@ -9,10 +9,9 @@ from datetime import timedelta
 
 import pytest
 from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from intake.accounts.roles import Role
-from intake.core import settings
 from intake.core.errors import Conflict, DomainError, FormErrors, NotAllowed
 from intake.core.models import AuditEntry, Setting
 from intake.core.types import utcnow
@@ -160,10 +159,16 @@ def test_the_patient_answers_once(given, patient_user):
 def test_a_stale_copy_cannot_answer_twice(given, patient_user):
     """The database decides: a second answer on an out-of-date object fails."""
     week = _contact(given, 7)
-    svc.answer_follow_up(week, GOOD, actor=patient_user)
-    week.answered_at = None  # as another request would still see it
+    db.session.execute(  # another request answered; this object has not seen it
+        update(FollowUp)
+        .where(FollowUp.id == week.id)
+        .values(answers={"feeling": "same"}, answered_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    assert week.answered_at is None
     with pytest.raises(Conflict):
         svc.answer_follow_up(week, GOOD, actor=patient_user)
+    db.session.rollback()
 
 
 def test_only_the_patient_answers_their_own(given, make_user):
@@ -273,7 +278,7 @@ def test_each_category_gets_its_deadline(
     given,
     patient_user,
     make_user,
-    clinic,
+    clinic,  # noqa: F811
     seriousness,
     days,  # noqa: F811
 ):
@@ -361,7 +366,7 @@ def test_bad_events_name_their_fields_and_save_nothing(
     given,
     patient_user,
     make_user,
-    clinic,
+    clinic,  # noqa: F811
     change,
     fields,  # noqa: F811
 ):
@@ -392,7 +397,7 @@ def test_bad_events_name_their_fields_and_save_nothing(
 def test_another_patients_administration_is_refused(
     given,
     make_user,
-    make_administration,
+    make_administration,  # noqa: F811
     clinic,  # noqa: F811
 ):
     other = make_user(Role.PATIENT)
