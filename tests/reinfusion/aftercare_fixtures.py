@@ -13,8 +13,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from intake.core.types import utcnow
+from intake.cultures import coi
 from intake.cultures.lifecycle import BatchState
+from intake.cultures.models import Batch, TissueUnit
 from intake.extensions import db
+from intake.patients.services import current_course
 from intake.reinfusion.models import (
     Administration,
     BedsideCheck,
@@ -22,17 +26,77 @@ from intake.reinfusion.models import (
     Decision,
     Dose,
     DoseStatus,
+    FollowUp,
 )
+from intake.scheduling import queries as scheduling_queries
 from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
+
+
+def add_released_batch(patient, *, collected_on: date, tz) -> Batch:
+    """A released batch of a completed collection visit on ``collected_on``
+    (written directly: no incubator holds)."""
+    course = current_course(patient)
+    start = datetime.combine(collected_on, time(10, 0), tzinfo=tz).astimezone(UTC)
+    visit = Appointment(
+        patient=patient,
+        course=course,
+        visit_type=_visit_type("collection"),
+        start_at=start,
+        end_at=start + timedelta(hours=1),
+        status=AppointmentStatus.COMPLETED,
+    )
+    number = coi.make("AFT", collected_on.year % 100, 500_000 + patient.id)
+    batch = Batch(
+        course=course,
+        patient=patient,
+        appointment=visit,
+        coi_site="AFT",
+        coi_year=collected_on.year % 100,
+        coi_sequence=number.sequence,
+        coi=coi.format(number),
+        state=BatchState.RELEASED,
+        planned_dose_low=100_000_000,
+        planned_dose_high=200_000_000,
+        collected_on=collected_on,
+        collected_by="Dr Sato",
+        tissue_amount=3,
+        tissue_unit=TissueUnit.PIECES,
+        blood_volume_ml=50,
+        received_at=start + timedelta(hours=2),
+        received_by="Tanaka",
+        received_condition="intact",
+    )
+    db.session.add_all([visit, batch])
+    db.session.flush()
+    return batch
+
+
+def given_with_follow_ups(
+    patient, *, doctor, days_ago: int = 10
+) -> tuple[Administration, FollowUp]:
+    """For the security world: an administration ``days_ago`` days back with
+    its follow-up contacts; returns it and its first (due) contact."""
+    from intake.reinfusion import aftercare_services
+
+    tz = scheduling_queries.clinic_calendar().tz
+    today = scheduling_queries.clinic_calendar().today(utcnow())
+    batch = add_released_batch(patient, collected_on=today - timedelta(days=days_ago + 30), tz=tz)
+    administration = add_administration(
+        batch, doctor=doctor, given_on=today - timedelta(days=days_ago), tz=tz
+    )
+    first = aftercare_services.schedule_follow_ups(administration, actor=None)[0]
+    return administration, first
+
+
+def _visit_type(code: str) -> VisitType:
+    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
 
 
 def add_administration(batch, *, doctor, given_on: date, tz) -> Administration:
     """Dose 1 of ``batch`` given on ``given_on`` at 10:00 clinic time."""
     patient, course = batch.patient, batch.course
     start = datetime.combine(given_on, time(10, 0), tzinfo=tz).astimezone(UTC)
-    visit_type = db.session.execute(
-        select(VisitType).where(VisitType.code == "reinfusion-iv")
-    ).scalar_one()
+    visit_type = _visit_type("reinfusion-iv")
     batch.state = BatchState.ADMINISTERED
     visit = Appointment(
         patient=patient,

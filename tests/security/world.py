@@ -32,6 +32,7 @@ from intake.eligibility.models import ConsentSignature, Indication, PanelItemDef
 from intake.extensions import db
 from intake.notifications.models import Message
 from intake.patients.services import current_course
+from intake.reinfusion import aftercare_services
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
 from intake.scheduling.demo import seed_scheduling
@@ -43,6 +44,7 @@ from intake.scheduling.models import (
     VisitMode,
     VisitType,
 )
+from tests.reinfusion.aftercare_fixtures import given_with_follow_ups
 
 PATIENT_PASSWORD = "Bright-Lantern-26"
 ROLES = ("anonymous", *(r.value for r in Role))
@@ -60,6 +62,8 @@ class Owned:
     collection_id: int
     message_id: int
     batch_id: int  # not the patient's to open: the lab's, read by clinical staff
+    follow_up_id: int  # a follow-up contact after a reinfusion, due
+    adverse_event_id: int
 
 
 @dataclass
@@ -91,6 +95,8 @@ class World:
             "appointment_id": owner.consultation_id,
             "message_id": owner.message_id,
             "batch_id": owner.batch_id,
+            "follow_up_id": owner.follow_up_id,
+            "event_id": owner.adverse_event_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -209,6 +215,16 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
     )
     questionnaire = eligibility_queries.current_questionnaire(current_course(patient).id)
     batch = _batch(patient, staff)
+    administration, follow_up = given_with_follow_ups(patient, doctor=staff["doctor"])
+    event = aftercare_services.record_adverse_event(
+        patient,
+        administration=administration,
+        description="Fever after the reinfusion",
+        began_on=follow_up.due_on,
+        known_on=follow_up.due_on,
+        seriousness="hospitalisation",
+        actor=staff["doctor"],
+    )
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -218,6 +234,8 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         collection_id=booked["collection"].id,
         message_id=message.id,
         batch_id=batch.id,
+        follow_up_id=follow_up.id,
+        adverse_event_id=event.id,
     )
 
 
