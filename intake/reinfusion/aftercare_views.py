@@ -21,7 +21,7 @@ from intake.core import settings
 from intake.core.access import can_view_patient, require, role_required
 from intake.core.errors import DomainError, FormErrors
 from intake.core.types import utcnow
-from intake.core.web import show_domain_error
+from intake.core.web import check_too, show_domain_error
 from intake.extensions import db
 from intake.patients.models import Patient
 from intake.reinfusion import aftercare, aftercare_queries, aftercare_services
@@ -241,55 +241,69 @@ def new_event(patient_id: int):
     return _event_form_page(patient, form)
 
 
+def _chosen_administration(form) -> Administration | None:
+    chosen = form.administration.data or ""
+    if not chosen:
+        return None
+    found = (
+        db.session.get(Administration, int(chosen))
+        if chosen.isdigit() and len(chosen) < 18
+        else None
+    )
+    if found is None:
+        raise DomainError(
+            _("Choose one of this patient's administrations."), field="administration"
+        )
+    return found
+
+
+def _record_event(form, patient) -> AdverseEvent:
+    return aftercare_services.record_adverse_event(
+        patient,
+        administration=_chosen_administration(form),
+        description=form.description.data,
+        began_on=form.began_on.data,
+        known_on=form.known_on.data,
+        seriousness=form.seriousness.data,
+        actor=current_user,
+    )
+
+
+def _check_event(form, patient) -> None:
+    """The service's checks after the form's own failed: every message shows
+    in one answer; nothing is kept even if the rules pass."""
+    _record_event(form, patient)
+    db.session.rollback()
+
+
 @bp.post("/patients/<int:patient_id>/adverse-events/new")
 @role_required(*aftercare_services.AE_RECORDERS)
 def create_event(patient_id: int):
     patient = _patient(patient_id)
     form = AdverseEventForm()
-    if form.validate_on_submit():
-        chosen = form.administration.data or ""
-        administration = None
-        try:
-            if chosen:
-                if not chosen.isdigit() or len(chosen) > 18:
-                    raise DomainError(
-                        _("Choose one of this patient's administrations."),
-                        field="administration",
-                    )
-                administration = db.session.get(Administration, int(chosen))
-                if administration is None:
-                    raise DomainError(
-                        _("Choose one of this patient's administrations."),
-                        field="administration",
-                    )
-            event = aftercare_services.record_adverse_event(
-                patient,
-                administration=administration,
-                description=form.description.data,
-                began_on=form.began_on.data,
-                known_on=form.known_on.data,
-                seriousness=form.seriousness.data,
-                actor=current_user,
-            )
-        except DomainError as exc:
-            show_domain_error(form, exc)
-        else:
-            db.session.commit()
-            if event.report_due_on:
-                flash(
-                    _(
-                        "Adverse event recorded. Report it by %(day)s; the lab will tell the CPC.",
-                        day=event.report_due_on.isoformat(),
-                    ),
-                    "success",
-                )
-            else:
-                flash(
-                    _("Adverse event recorded for the periodic report; the lab will tell the CPC."),
-                    "success",
-                )
-            return redirect(url_for("patients.record", patient_id=patient.id))
-    return _event_form_page(patient, form, status=422)
+    if not form.validate_on_submit():
+        check_too(form, lambda: _check_event(form, patient))
+        return _event_form_page(patient, form, status=422)
+    try:
+        event = _record_event(form, patient)
+    except DomainError as exc:
+        show_domain_error(form, exc)
+        return _event_form_page(patient, form, status=422)
+    db.session.commit()
+    if event.report_due_on:
+        flash(
+            _(
+                "Adverse event recorded. Report it by %(day)s; the lab will tell the CPC.",
+                day=event.report_due_on.isoformat(),
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("Adverse event recorded for the periodic report; the lab will tell the CPC."),
+            "success",
+        )
+    return redirect(url_for("patients.record", patient_id=patient.id))
 
 
 def _event_list(form=None, posted_id=None, status=200):
