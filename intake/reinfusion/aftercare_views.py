@@ -20,8 +20,10 @@ from intake.accounts.roles import Role
 from intake.core import settings
 from intake.core.access import can_view_patient, require, role_required
 from intake.core.errors import DomainError, FormErrors
+from intake.core.languages import pick
 from intake.core.types import utcnow
 from intake.core.web import check_too, show_domain_error
+from intake.eligibility.question_bank import ROUTES
 from intake.extensions import db
 from intake.patients.models import Patient
 from intake.reinfusion import aftercare, aftercare_queries, aftercare_services
@@ -200,14 +202,11 @@ def answer(follow_up_id: int):
 
 def _event_form_page(patient, form, status=200):
     administrations = aftercare_queries.administrations_of(patient.id)
+    route_names = {r.code: pick(r.names, _lang()) for r in ROUTES}
     form.administration.choices = [SelectChoice("", _("Not tied to one administration"))] + [
         SelectChoice(
             str(a.id),
-            _(
-                "%(day)s · %(route)s",
-                day=aftercare_services.given_on(a).isoformat(),
-                route=a.route,
-            ),
+            f"{aftercare_services.given_on(a).isoformat()} · {route_names.get(a.route, a.route)}",
         )
         for a in administrations
     ]
