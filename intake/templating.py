@@ -93,7 +93,6 @@ NAV = {
         ("scheduling.desk", N_("Day list")),
         ("cultures.board", N_("Lab board")),
         ("eligibility.review_queue", N_("Review queue")),
-        ("aftercare.adverse_events", N_("Adverse events")),
         ("manager.settings_page", N_("Settings")),
         ("manager.audit_log", N_("Audit trail")),
     ),

@@ -185,3 +185,18 @@ def administrations_of(patient_id: int) -> list[Administration]:
             .order_by(Administration.started_at.desc())
         ).scalars()
     )
+
+
+def report_summary(today: date) -> dict:
+    """The manager's overview: open reports, how many are late, the next
+    deadline (one query)."""
+    from sqlalchemy import case, func
+
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.sum(case((AdverseEvent.report_due_on < today, 1), else_=0)),
+            func.min(case((AdverseEvent.report_due_on >= today, AdverseEvent.report_due_on))),
+        ).where(AdverseEvent.reported_at.is_(None))
+    ).one()
+    return {"open": row[0], "overdue": row[1] or 0, "next_due": row[2]}

@@ -84,7 +84,11 @@ def _panels():
     def due_follow_ups():
         return aftercare_queries.due_follow_up_count(_today())
 
+    def report_summary():
+        return aftercare_queries.report_summary(_today())
+
     return {
+        "aftercare_report_summary": report_summary,
         "aftercare_open_follow_ups": open_follow_ups,
         "aftercare_record_panel": record_panel,
         "aftercare_due_follow_ups": due_follow_ups,
