@@ -124,7 +124,7 @@ def test_the_list_puts_work_first_and_closing_needs_a_note_when_unreachable(
     status, body = _get(client, "/follow-ups")
     assert status == 200
     assert body.index('data-state="overdue"') < body.index('data-state="due"')
-    assert "/follow-ups" in _get(client, "/worklist")[1]
+    assert "3 follow-up contacts are due." in _get(client, "/worklist")[1]
     status, body = _post(
         client, f"/follow-ups/{week.id}/close", {"status": "unreachable", "note": " "}
     )
