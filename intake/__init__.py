@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from intake.manager.views import bp as manager_bp
     from intake.notifications.views import bp as notifications_bp
     from intake.patients.views import bp as patients_bp
+    from intake.reinfusion.aftercare_views import bp as aftercare_bp
     from intake.reinfusion.day_views import bp as reinfusion_day_bp
     from intake.reinfusion.views import bp as reinfusion_bp
     from intake.scheduling.views import bp as scheduling_bp
@@ -133,3 +134,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cultures_bp)
     app.register_blueprint(reinfusion_bp)
     app.register_blueprint(reinfusion_day_bp)
+    app.register_blueprint(aftercare_bp)

@@ -70,3 +70,20 @@ def register(app) -> None:
         queued = send_reminders()
         db.session.commit()
         click.echo(f"Queued {queued} reminder(s); `flask notifications send` delivers them.")
+
+    @app.cli.command("send-follow-ups")
+    def send_follow_ups():
+        """Schedule missing follow-up contacts and invite each patient whose
+        contact is due to answer its questions, once each (run daily)."""
+        from intake.reinfusion.aftercare_services import (
+            schedule_missing_follow_ups,
+            send_follow_up_invitations,
+        )
+
+        made = schedule_missing_follow_ups()
+        sent = send_follow_up_invitations()
+        db.session.commit()
+        click.echo(
+            f"{made} follow-up contact(s) scheduled, {sent} invitation(s) queued;"
+            " `flask notifications send` delivers them."
+        )

@@ -74,6 +74,7 @@ NAV = {
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("reinfusion.overview", N_("Reinfusion")),
+        ("aftercare.follow_ups", N_("Follow-ups")),
     ),
     Role.DOCTOR: (
         ("patients.worklist", N_("Worklist")),
@@ -85,8 +86,13 @@ NAV = {
         ("reinfusion.overview", N_("Reinfusion")),
         # The culture batches, where a doctor plans each batch's doses.
         ("cultures.board", N_("Lab board")),
+        ("aftercare.follow_ups", N_("Follow-ups")),
+        ("aftercare.adverse_events", N_("Adverse events")),
     ),
-    Role.LAB: (("cultures.board", N_("Lab board")),),
+    Role.LAB: (
+        ("cultures.board", N_("Lab board")),
+        ("aftercare.cpc", N_("Events to tell the CPC")),
+    ),
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
         ("patients.staff_home", N_("Patients")),

@@ -37,6 +37,7 @@ PURE = [
     "reinfusion/rules.py",
     "reinfusion/day.py",
     "reinfusion/doses.py",
+    "reinfusion/aftercare.py",
 ]
 
 

@@ -27,6 +27,8 @@ GET  /admin/users/<int:user_id>                               in   403  403  403
 POST /admin/users/<int:user_id>                               in   403  403  403  403  403  ok
 GET  /admin/users/new                                         in   403  403  403  403  403  ok
 POST /admin/users/new                                         in   403  403  403  403  403  ok
+GET  /adverse-events                                          in   403  403  ok   403  ok   403
+POST /adverse-events/<int:event_id>/reported                  in   403  403  ok   403  ok   403
 GET  /audit                                                   in   403  403  403  403  ok   ok
 GET  /book/<visit_type>                                       in   ok   403  403  403  403  403
 POST /book/<visit_type>                                       in   ok   403  403  403  403  403
@@ -46,9 +48,15 @@ POST /desk/visits/<int:appointment_id>/cancel                 in   403  ok   ok 
 GET  /desk/visits/<int:appointment_id>/reschedule             in   403  ok   ok   403  ok   403
 POST /desk/visits/<int:appointment_id>/reschedule             in   403  ok   ok   403  ok   403
 POST /desk/visits/<int:appointment_id>/status                 in   403  ok   ok   403  ok   403
+GET  /follow-ups                                              in   403  ok   ok   403  ok   403
+GET  /follow-ups/<int:follow_up_id>                           in   ok   403  403  403  403  403
+POST /follow-ups/<int:follow_up_id>                           in   ok   403  403  403  403  403
+POST /follow-ups/<int:follow_up_id>/close                     in   403  ok   ok   403  403  403
 GET  /healthz                                                 ok   ok   ok   ok   ok   ok   ok
 GET  /journey                                                 in   ok   403  403  403  403  403
 GET  /lab                                                     in   403  ok   ok   ok   ok   403
+GET  /lab/adverse-events                                      in   403  403  403  ok   403  403
+POST /lab/adverse-events/<int:event_id>/acknowledge           in   403  403  403  ok   403  403
 GET  /lab/batches/<int:batch_id>                              in   403  ok   ok   ok   ok   403
 POST /lab/batches/<int:batch_id>/events/<kind>                in   403  403  403  ok   403  403
 GET  /lab/batches/<int:batch_id>/label                        in   403  ok   ok   ok   ok   403
@@ -95,6 +103,8 @@ GET  /password/reset/<token>                                  ok   ok   ok   ok 
 POST /password/reset/<token>                                  ok   ok   ok   ok   ok   ok   ok
 GET  /patients                                                in   403  ok   ok   403  ok   403
 GET  /patients/<int:patient_id>                               in   403  ok   ok   403  ok   403
+GET  /patients/<int:patient_id>/adverse-events/new            in   403  ok   ok   403  403  403
+POST /patients/<int:patient_id>/adverse-events/new            in   403  ok   ok   403  403  403
 POST /patients/<int:patient_id>/consent/withdraw              in   403  ok   ok   403  403  403
 POST /patients/<int:patient_id>/courses                       in   403  ok   ok   403  403  403
 POST /patients/<int:patient_id>/invite                        in   403  ok   ok   403  403  403

@@ -352,6 +352,8 @@ class FollowUp(db.Model):
     #: The patient's answers to the short questionnaire, when they gave them.
     answers: Mapped[dict | None] = mapped_column(JSON)
     answered_at: Mapped[datetime | None]
+    #: When the patient was told the questionnaire is open (once per contact).
+    invited_at: Mapped[datetime | None]
     contacted_at: Mapped[datetime | None]
     contacted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     contacted_by: Mapped[User | None] = relationship()

@@ -21,6 +21,7 @@ OWNED = {
     "message_id",
     "dose_id",
     "proposal_id",
+    "follow_up_id",
 }
 
 # The records the issue names; each must be among the routes checked.
@@ -34,6 +35,8 @@ NAMED = {
     "notifications.message",
     "reinfusion.confirm",
     "reinfusion.request_change",
+    "aftercare.questionnaire",
+    "aftercare.answer",
 }
 
 

@@ -24,7 +24,9 @@ from intake.extensions import db
 from intake.notifications.models import Message
 from intake.patients.models import Patient
 from intake.patients.services import current_course
+from intake.reinfusion.models import AdverseEvent
 from intake.scheduling import queries as scheduling_queries
+from tests.reinfusion.aftercare_fixtures import given_with_follow_ups
 from tests.security.world import ROLES, Owned, build_world, past_collection
 from tests.test_security_matrix import expected
 
@@ -119,6 +121,7 @@ def _enter_payloads(app, world) -> Owned:
 
     patient = db.session.get(User, mallory.id).patient
     batch = _culture(client, world, patient)
+    follow_up_id, event_id = _aftercare(client, world, patient)
     signature = (
         db.session.execute(
             select(ConsentSignature).where(ConsentSignature.patient_id == patient.id)
@@ -146,7 +149,50 @@ def _enter_payloads(app, world) -> Owned:
         dose_id=world.alice.dose_id,
         proposal_id=world.alice.proposal_id,
         request_id=world.alice.request_id,
+        follow_up_id=follow_up_id,
+        adverse_event_id=event_id,
     )
+
+
+def _aftercare(client, world, patient) -> tuple[int, int]:
+    """After a reinfusion (written directly), mallory answers her follow-up
+    questions with markup, and a doctor records an adverse event with a
+    markup description."""
+    _administration, follow_up = given_with_follow_ups(patient, doctor=world.staff["doctor"])
+    db.session.commit()
+    follow_up_id = follow_up.id
+    _log_in(client, "mallory@example.org", PASSWORD)
+    _post(
+        client,
+        f"/follow-ups/{follow_up_id}",
+        {
+            "feeling": "worse",
+            "symptoms": "other",
+            "symptoms_other": ATTRIBUTE,
+            "doctor_visit": "yes",
+            "doctor_visit_detail": SCRIPT,
+            "anything_else": SCRIPT + ATTRIBUTE,
+        },
+        status=(302,),
+    )
+    _log_in(client, world.staff["doctor"].email, world.password("doctor"))
+    today = scheduling_queries.clinic_calendar().today(utcnow()).isoformat()
+    _post(
+        client,
+        f"/patients/{patient.id}/adverse-events/new",
+        {
+            "description": SCRIPT + ATTRIBUTE,
+            "began_on": today,
+            "known_on": today,
+            "seriousness": "other_serious",
+            "administration": "",
+        },
+        status=(302,),
+    )
+    event_id = db.session.execute(
+        select(AdverseEvent.id).where(AdverseEvent.patient_id == patient.id)
+    ).scalar_one()
+    return follow_up_id, event_id
 
 
 def _culture(client, world, patient) -> Batch:
@@ -246,5 +292,11 @@ def test_markup_comes_back_escaped_everywhere(app):
         ("doctor", f"/lab/batches/{b}"),
         ("lab", f"/lab/batches/{b}/label"),
         ("manager", f"/lab/batches/{b}/label"),
+        ("patient", f"/follow-ups/{mallory.follow_up_id}"),  # her follow-up answers
+        ("coordinator", "/follow-ups"),
+        ("doctor", f"/patients/{p}"),  # the event on the record
+        ("doctor", "/adverse-events"),
+        ("manager", "/adverse-events"),
+        ("lab", "/lab/adverse-events"),
     ):
         assert where in shown, f"the payload is not shown (escaped) on {where}"

@@ -32,6 +32,7 @@ from intake.eligibility.models import ConsentSignature, Indication, PanelItemDef
 from intake.extensions import db
 from intake.notifications.models import Message
 from intake.patients.services import current_course
+from intake.reinfusion import aftercare_services
 from intake.reinfusion import services as reinfusion
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
@@ -44,6 +45,7 @@ from intake.scheduling.models import (
     VisitMode,
     VisitType,
 )
+from tests.reinfusion.aftercare_fixtures import given_with_follow_ups
 
 PATIENT_PASSWORD = "Bright-Lantern-26"
 ROLES = ("anonymous", *(r.value for r in Role))
@@ -65,6 +67,8 @@ class Owned:
     proposal_id: int  # the proposal the patient chose
     request_id: int  # the patient's open request to change the locked date
     reinfusion_id: int = 0  # the confirmed (locked) visit of the batch's dose 1
+    follow_up_id: int  # a follow-up contact after a reinfusion, due
+    adverse_event_id: int
 
 
 @dataclass
@@ -99,6 +103,8 @@ class World:
             "dose_id": owner.dose_id,
             "proposal_id": owner.proposal_id,
             "request_id": owner.request_id,
+            "follow_up_id": owner.follow_up_id,
+            "event_id": owner.adverse_event_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -238,6 +244,16 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
     questionnaire = eligibility_queries.current_questionnaire(current_course(patient).id)
     batch = _batch(patient, staff)
     proposal, change = _reinfusion(user, batch, staff)
+    administration, follow_up = given_with_follow_ups(patient, doctor=staff["doctor"])
+    event = aftercare_services.record_adverse_event(
+        patient,
+        administration=administration,
+        description="Fever after the reinfusion",
+        began_on=follow_up.due_on,
+        known_on=follow_up.due_on,
+        seriousness="hospitalisation",
+        actor=staff["doctor"],
+    )
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -251,6 +267,8 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         proposal_id=proposal.id,
         request_id=change.id,
         reinfusion_id=proposal.dose.appointment_id,
+        follow_up_id=follow_up.id,
+        adverse_event_id=event.id,
     )
 
 
