@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from intake.eligibility.views import bp as eligibility_bp
     from intake.manager.views import bp as manager_bp
     from intake.notifications.views import bp as notifications_bp
+    from intake.patients.trip_views import bp as trips_bp
     from intake.patients.views import bp as patients_bp
     from intake.scheduling.views import bp as scheduling_bp
 
@@ -129,3 +130,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(eligibility_bp)
     app.register_blueprint(scheduling_bp)
     app.register_blueprint(cultures_bp)
+    app.register_blueprint(trips_bp)
