@@ -13,7 +13,14 @@ from tests.security.world import build_world
 from tests.test_security_matrix import expected
 
 # URL values naming a record that belongs to one patient.
-OWNED = {"patient_id", "questionnaire_id", "signature_id", "appointment_id", "message_id"}
+OWNED = {
+    "patient_id",
+    "questionnaire_id",
+    "signature_id",
+    "appointment_id",
+    "message_id",
+    "trip_id",
+}
 
 # The records the issue names; each must be among the routes checked.
 NAMED = {
@@ -24,6 +31,8 @@ NAMED = {
     "scheduling.visit_cancel",
     "scheduling.visit_reschedule",
     "notifications.message",
+    "trips.edit",
+    "trips.cancel",
 }
 
 

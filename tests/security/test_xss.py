@@ -1,8 +1,8 @@
 """Markup typed by one person never runs in another's browser: script and
 attribute-breaking payloads entered as a patient's name (self-registration
 and the desk), as questionnaire text answers, as a consent withdrawal reason,
-as a closure reason and in a culture batch's records (the collector, its
-receipt, a name typed at the identity check) come back escaped on every page
+as a trip's note, as a closure reason and in a culture batch's records (the
+collector, its receipt, a name typed at the identity check) come back escaped on every page
 of the URL map, for every role, and are shown (escaped) where they belong."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from intake.eligibility.models import ConsentSignature
 from intake.eligibility.question_bank import DEFAULT_QUESTION_SET
 from intake.extensions import db
 from intake.notifications.models import Message
-from intake.patients.models import Patient
+from intake.patients.models import Patient, Trip
 from intake.patients.services import current_course
 from intake.scheduling import queries as scheduling_queries
 from tests.security.world import ROLES, Owned, build_world, past_collection
@@ -98,6 +98,17 @@ def _enter_payloads(app, world) -> Owned:
         {"reason": ATTRIBUTE + SCRIPT, "confirm": "y"},
         status=(302,),
     )
+    soon = scheduling_queries.clinic_calendar().today(utcnow())
+    _post(
+        client,
+        "/trips",
+        {
+            "arrives_on": (soon + timedelta(days=50)).isoformat(),
+            "departs_on": (soon + timedelta(days=60)).isoformat(),
+            "note": SCRIPT + ATTRIBUTE,
+        },
+        status=(302,),
+    )
 
     _log_in(client, world.staff["coordinator"].email, world.password("coordinator"))
     _post(
@@ -142,6 +153,9 @@ def _enter_payloads(app, world) -> Owned:
         collection_id=world.alice.collection_id,
         message_id=message.id,
         batch_id=batch.id,
+        trip_id=db.session.execute(
+            select(Trip.id).where(Trip.patient_id == patient.id)
+        ).scalar_one(),
     )
 
 
@@ -242,5 +256,7 @@ def test_markup_comes_back_escaped_everywhere(app):
         ("doctor", f"/lab/batches/{b}"),
         ("lab", f"/lab/batches/{b}/label"),
         ("manager", f"/lab/batches/{b}/label"),
+        ("patient", "/trips"),  # her trip's note
+        ("coordinator", f"/patients/{p}/trips"),
     ):
         assert where in shown, f"the payload is not shown (escaped) on {where}"

@@ -31,6 +31,7 @@ from intake.eligibility.demo import make_ready_to_book
 from intake.eligibility.models import ConsentSignature, Indication, PanelItemDefinition
 from intake.extensions import db
 from intake.notifications.models import Message
+from intake.patients import trip_services
 from intake.patients.services import current_course
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
@@ -60,6 +61,7 @@ class Owned:
     collection_id: int
     message_id: int
     batch_id: int  # not the patient's to open: the lab's, read by clinical staff
+    trip_id: int
 
 
 @dataclass
@@ -91,6 +93,7 @@ class World:
             "appointment_id": owner.consultation_id,
             "message_id": owner.message_id,
             "batch_id": owner.batch_id,
+            "trip_id": owner.trip_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -209,6 +212,12 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
     )
     questionnaire = eligibility_queries.current_questionnaire(current_course(patient).id)
     batch = _batch(patient, staff)
+    trip = trip_services.add_trip(
+        patient,
+        arrives_on=cal.today(now) + timedelta(days=60),
+        departs_on=cal.today(now) + timedelta(days=70),
+        actor=user,
+    )
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -218,6 +227,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         collection_id=booked["collection"].id,
         message_id=message.id,
         batch_id=batch.id,
+        trip_id=trip.id,
     )
 
 
