@@ -186,13 +186,12 @@ def _check(
         problems.add(_("Enter the day you leave."), field="departs_on")
     clean = problems.check(_clean_note, note)
     if arrives_on is not None and departs_on is not None:
-        others = db.session.execute(
-            select(Trip.arrives_on, Trip.departs_on).where(
-                Trip.patient_id == patient.id,
-                Trip.cancelled_at.is_(None),
-                Trip.id != (exclude.id if exclude is not None else -1),
-            )
-        ).all()
+        query = select(Trip.arrives_on, Trip.departs_on).where(
+            Trip.patient_id == patient.id, Trip.cancelled_at.is_(None)
+        )
+        if exclude is not None:
+            query = query.where(Trip.id != exclude.id)
+        others = db.session.execute(query).all()
         messages = _messages()
         for field, problem in rules.trip_problems(
             arrives_on, departs_on, today=today, others=[rules.Trip(a, d) for a, d in others]
@@ -322,10 +321,9 @@ def booking_marks(patient: Patient, visit_type, picker: dict, *, for_patient: bo
     fits = collection_fits(patient, days)
     if fits is None:
         return None
+    texts = {day: fit_text(result, for_patient=for_patient) for day, result in fits.items()}
     marks = {
-        day.isoformat(): (result.verdict.value, fit_text(result, for_patient=for_patient))
-        for day, result in fits.items()
-        if fit_text(result, for_patient=for_patient)
+        day.isoformat(): (fits[day].verdict.value, text) for day, text in texts.items() if text
     }
     chosen = fits.get(picker.get("day")) if picker["step"] != "days" else None
     return {
