@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from intake.eligibility.views import bp as eligibility_bp
     from intake.manager.views import bp as manager_bp
     from intake.notifications.views import bp as notifications_bp
+    from intake.patients.trip_views import bp as trips_bp
     from intake.patients.views import bp as patients_bp
     from intake.reinfusion.aftercare_views import bp as aftercare_bp
     from intake.reinfusion.day_views import bp as reinfusion_day_bp
@@ -135,3 +136,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reinfusion_bp)
     app.register_blueprint(reinfusion_day_bp)
     app.register_blueprint(aftercare_bp)
+    app.register_blueprint(trips_bp)

@@ -38,6 +38,7 @@ PURE = [
     "reinfusion/day.py",
     "reinfusion/doses.py",
     "reinfusion/aftercare.py",
+    "reinfusion/trips.py",
 ]
 
 

@@ -32,6 +32,7 @@ PATIENT_PREFIXES = (
     "/my-",
     "/visits",
     "/book",
+    "/trips",
     "/password/change",
     "/logout",
 )

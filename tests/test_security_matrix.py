@@ -108,6 +108,11 @@ POST /patients/<int:patient_id>/adverse-events/new            in   403  ok   ok 
 POST /patients/<int:patient_id>/consent/withdraw              in   403  ok   ok   403  403  403
 POST /patients/<int:patient_id>/courses                       in   403  ok   ok   403  403  403
 POST /patients/<int:patient_id>/invite                        in   403  ok   ok   403  403  403
+GET  /patients/<int:patient_id>/trips                         in   403  ok   ok   403  403  403
+POST /patients/<int:patient_id>/trips                         in   403  ok   ok   403  403  403
+GET  /patients/<int:patient_id>/trips/<int:trip_id>/edit      in   403  ok   ok   403  403  403
+POST /patients/<int:patient_id>/trips/<int:trip_id>/edit      in   403  ok   ok   403  403  403
+POST /patients/<int:patient_id>/trips/<int:trip_id>/cancel    in   403  ok   ok   403  403  403
 GET  /patients/new                                            in   403  ok   ok   403  403  403
 POST /patients/new                                            in   403  ok   ok   403  403  403
 GET  /questionnaire                                           in   ok   403  403  403  403  403
@@ -158,6 +163,11 @@ POST /scheduling/visit-types/<int:visit_type_id>              in   403  403  403
 GET  /scheduling/visit-types/new                              in   403  403  403  403  ok   403
 POST /scheduling/visit-types/new                              in   403  403  403  403  ok   403
 GET  /static/<path:filename>                                  ok   ok   ok   ok   ok   ok   ok
+GET  /trips                                                   in   ok   403  403  403  403  403
+POST /trips                                                   in   ok   403  403  403  403  403
+GET  /trips/<int:trip_id>/edit                                in   ok   403  403  403  403  403
+POST /trips/<int:trip_id>/edit                                in   ok   403  403  403  403  403
+POST /trips/<int:trip_id>/cancel                              in   ok   403  403  403  403  403
 GET  /visits                                                  in   ok   403  403  403  403  403
 GET  /visits/<int:appointment_id>.ics                         in   ok   ok   ok   404  ok   404
 GET  /visits/<int:appointment_id>/cancel                      in   ok   403  403  403  403  403

@@ -22,6 +22,7 @@ OWNED = {
     "dose_id",
     "proposal_id",
     "follow_up_id",
+    "trip_id",
 }
 
 # The records the issue names; each must be among the routes checked.
@@ -37,6 +38,8 @@ NAMED = {
     "reinfusion.request_change",
     "aftercare.questionnaire",
     "aftercare.answer",
+    "trips.edit",
+    "trips.cancel",
 }
 
 

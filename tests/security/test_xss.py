@@ -1,8 +1,8 @@
 """Markup typed by one person never runs in another's browser: script and
 attribute-breaking payloads entered as a patient's name (self-registration
 and the desk), as questionnaire text answers, as a consent withdrawal reason,
-as a closure reason and in a culture batch's records (the collector, its
-receipt, a name typed at the identity check) come back escaped on every page
+as a trip's note, as a closure reason and in a culture batch's records (the
+collector, its receipt, a name typed at the identity check) come back escaped on every page
 of the URL map, for every role, and are shown (escaped) where they belong."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from intake.eligibility.models import ConsentSignature
 from intake.eligibility.question_bank import DEFAULT_QUESTION_SET
 from intake.extensions import db
 from intake.notifications.models import Message
-from intake.patients.models import Patient
+from intake.patients.models import Patient, Trip
 from intake.patients.services import current_course
 from intake.reinfusion.models import AdverseEvent
 from intake.scheduling import queries as scheduling_queries
@@ -100,6 +100,17 @@ def _enter_payloads(app, world) -> Owned:
         {"reason": ATTRIBUTE + SCRIPT, "confirm": "y"},
         status=(302,),
     )
+    soon = scheduling_queries.clinic_calendar().today(utcnow())
+    _post(
+        client,
+        "/trips",
+        {
+            "arrives_on": (soon + timedelta(days=50)).isoformat(),
+            "departs_on": (soon + timedelta(days=60)).isoformat(),
+            "note": SCRIPT + ATTRIBUTE,
+        },
+        status=(302,),
+    )
 
     _log_in(client, world.staff["coordinator"].email, world.password("coordinator"))
     _post(
@@ -151,6 +162,9 @@ def _enter_payloads(app, world) -> Owned:
         request_id=world.alice.request_id,
         follow_up_id=follow_up_id,
         adverse_event_id=event_id,
+        trip_id=db.session.execute(
+            select(Trip.id).where(Trip.patient_id == patient.id)
+        ).scalar_one(),
     )
 
 
@@ -298,5 +312,7 @@ def test_markup_comes_back_escaped_everywhere(app):
         ("doctor", "/adverse-events"),
         ("manager", "/adverse-events"),
         ("lab", "/lab/adverse-events"),
+        ("patient", "/trips"),  # her trip's note
+        ("coordinator", f"/patients/{p}/trips"),
     ):
         assert where in shown, f"the payload is not shown (escaped) on {where}"

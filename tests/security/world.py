@@ -31,6 +31,7 @@ from intake.eligibility.demo import make_ready_to_book
 from intake.eligibility.models import ConsentSignature, Indication, PanelItemDefinition
 from intake.extensions import db
 from intake.notifications.models import Message
+from intake.patients import trip_services
 from intake.patients.services import current_course
 from intake.reinfusion import aftercare_services
 from intake.reinfusion import services as reinfusion
@@ -69,6 +70,7 @@ class Owned:
     reinfusion_id: int = 0  # the confirmed (locked) visit of the batch's dose 1
     follow_up_id: int  # a follow-up contact after a reinfusion, due
     adverse_event_id: int
+    trip_id: int
 
 
 @dataclass
@@ -105,6 +107,7 @@ class World:
             "request_id": owner.request_id,
             "follow_up_id": owner.follow_up_id,
             "event_id": owner.adverse_event_id,
+            "trip_id": owner.trip_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -254,6 +257,12 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         seriousness="hospitalisation",
         actor=staff["doctor"],
     )
+    trip = trip_services.add_trip(
+        patient,
+        arrives_on=cal.today(now) + timedelta(days=60),
+        departs_on=cal.today(now) + timedelta(days=70),
+        actor=user,
+    )
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -269,6 +278,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         reinfusion_id=proposal.dose.appointment_id,
         follow_up_id=follow_up.id,
         adverse_event_id=event.id,
+        trip_id=trip.id,
     )
 
 

@@ -17,6 +17,7 @@ from intake.core.text import N_
 from intake.core.types import utcnow
 from intake.core.web import query_int, safe_next
 from intake.extensions import db
+from intake.patients import trip_services
 from intake.patients.models import Patient
 from intake.reinfusion.models import Dose
 from intake.scheduling import queries, services, visit_status
@@ -245,7 +246,18 @@ def desk_book():
     context["form"] = form
     if request.method == "POST":
         start = parse_start(form.start.data)
-        if form.validate_on_submit():
+        day = queries.clinic_calendar().local_date(start) if start else None
+        valid = form.validate_on_submit()
+        if valid and _trip_miss_unconfirmed(patient, vt, day):
+            return redirect(
+                url_for(
+                    "scheduling.desk_book",
+                    patient_id=patient.id,
+                    visit_type=vt.code,
+                    start=form.start.data,
+                )
+            )
+        if valid:
             try:
                 appointment = services.book_visit(
                     patient,
@@ -286,9 +298,13 @@ def desk_book():
                     "success",
                 )
                 return redirect(url_for("scheduling.desk_visit", appointment_id=appointment.id))
-        day = queries.clinic_calendar().local_date(start).isoformat() if start else None
         return redirect(
-            url_for("scheduling.desk_book", patient_id=patient.id, visit_type=vt.code, day=day)
+            url_for(
+                "scheduling.desk_book",
+                patient_id=patient.id,
+                visit_type=vt.code,
+                day=day.isoformat() if day else None,
+            )
         )
     context["picker"] = _picker(
         vt,
@@ -297,4 +313,20 @@ def desk_book():
             "scheduling.desk_book", patient_id=patient.id, visit_type=vt.code, **kw
         ),
     )
+    context["trips"] = trip_services.booking_marks(
+        patient, vt, context["picker"], for_patient=False
+    )
     return render_template("scheduling/desk_book.html", **context)
+
+
+def _trip_miss_unconfirmed(patient: Patient, vt, day) -> bool:
+    """A collection on a day that misses the patient's trips waits for "book anyway"."""
+    missed = trip_services.unconfirmed_miss(
+        patient, vt, day, confirmed=request.form.get(trip_services.BOOK_ANYWAY) == "yes"
+    )
+    if missed is not None:
+        flash(
+            _("This day does not fit the patient's trips. Tick “Book this day anyway” to book it."),
+            "warning",
+        )
+    return missed is not None

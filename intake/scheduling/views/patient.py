@@ -15,6 +15,7 @@ from intake.core.errors import DomainError
 from intake.core.types import utcnow
 from intake.errors import error_page
 from intake.extensions import db
+from intake.patients import trip_services
 from intake.scheduling import ics, queries, services
 from intake.scheduling.forms import BookForm, PatientCancelForm
 from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment
@@ -68,7 +69,11 @@ def book(visit_type: str):
     has_modes = _mode_choices(form, vt)
     if request.method == "POST":
         start = parse_start(form.start.data)
-        if form.validate_on_submit():
+        day = queries.clinic_calendar().local_date(start) if start else None
+        valid = form.validate_on_submit()
+        if valid and _trip_miss_unconfirmed(vt, day):
+            return redirect(url_for("scheduling.book", visit_type=vt.code, start=form.start.data))
+        if valid:
             try:
                 services.book_visit(
                     current_user.patient,
@@ -96,8 +101,9 @@ def book(visit_type: str):
                 return _booked()
         else:
             flash(_("Please choose a day and a time from the list."), "warning")
-        day = queries.clinic_calendar().local_date(start).isoformat() if start else None
-        return redirect(url_for("scheduling.book", visit_type=vt.code, day=day))
+        return redirect(
+            url_for("scheduling.book", visit_type=vt.code, day=day.isoformat() if day else None)
+        )
     picker = _picker(
         vt,
         for_patient=True,
@@ -108,12 +114,29 @@ def book(visit_type: str):
         "scheduling/book.html",
         vt=vt,
         picker=picker,
+        trips=trip_services.booking_marks(current_user.patient, vt, picker, for_patient=True),
         form=form,
         has_modes=has_modes,
         duration=queries.duration_of(vt, values),
         culture_max_days=values["culture_max_days"],
         notice_hours=values["min_notice_hours"],
     )
+
+
+def _trip_miss_unconfirmed(vt, day) -> bool:
+    """A collection on a day that misses the patient's trips waits for "book anyway"."""
+    missed = trip_services.unconfirmed_miss(
+        current_user.patient,
+        vt,
+        day,
+        confirmed=request.form.get(trip_services.BOOK_ANYWAY) == "yes",
+    )
+    if missed is not None:
+        flash(
+            _("This day does not fit your trips. Tick “Book this day anyway” to book it."),
+            "warning",
+        )
+    return missed is not None
 
 
 @bp.get("/visits")
