@@ -36,7 +36,7 @@ from intake.eligibility.question_bank import ROUTES
 from intake.eligibility.services import reference
 from intake.extensions import db
 from intake.notifications.services import notify
-from intake.reinfusion import day
+from intake.reinfusion import aftercare_services, day
 from intake.reinfusion import doses as dose_rules
 from intake.reinfusion.models import (
     Administration,
@@ -661,5 +661,8 @@ def record_administration(
         note=_("Dose %(number)s of %(total)s given.", number=dose.number, total=total),
         now=now,
     )
+    # The follow-up contacts (1 week, 1, 3, 6 months by default) become the
+    # coordinators' tasks and the patient's questionnaires.
+    aftercare_services.schedule_follow_ups(administration, actor=actor, now=now)
     db.session.flush()
     return administration

@@ -24,8 +24,10 @@ from intake.core.types import utcnow
 from intake.core.web import show_domain_error
 from intake.cultures.models import Batch
 from intake.extensions import db
+from intake.patients import trip_services
 from intake.patients.services import current_course
 from intake.reinfusion import queries, rules, services
+from intake.reinfusion import trips as trip_rules
 from intake.reinfusion.forms import (
     ChangeRequestForm,
     ConfirmForm,
@@ -113,12 +115,17 @@ def _propose_page(batch: Batch, dose: Dose | None, form: ProposeForm, action: st
         form.route.data = route
     problem = None
     window, times = None, []
+    # Days inside the patient's planned trips come first and are marked.
+    trips = trip_services.planned(batch.patient)
+    in_trip = trip_rules.prefer_in_trips(trips)
     try:
         services.check_on_track(batch, today=cal.today(now))
         if dose is not None and not rules.can_propose(dose.status.value):
             problem = _("Dates can no longer be proposed for this dose.")
         elif route is not None:
-            window, times = services.valid_times(batch, dose, route, now=now)
+            window, times = services.valid_times(
+                batch, dose, route, now=now, prefer=in_trip if trips else None
+            )
     except DomainError as exc:
         problem = exc.message
     chosen = set(form.times.data or [])
@@ -140,6 +147,8 @@ def _propose_page(batch: Batch, dose: Dose | None, form: ProposeForm, action: st
         earliest=rules.lock_minimum(now, cal.tz, lock_min_days=values["reinfusion_lock_min_days"]),
         offered=queries.offered(dose.id) if dose is not None else [],
         zone=_zone(cal),
+        trips=trips,
+        in_trip=in_trip,
         max_times=rules.MAX_PROPOSALS,
         route_name=services.route_name,
     )

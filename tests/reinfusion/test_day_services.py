@@ -454,3 +454,29 @@ def test_plan_over_cap_needs_a_reason_and_only_doctors_plan(make_day_visit, doct
         actor=doctor,
     )
     assert planned[1].over_cap_reason is None  # exactly at the cap
+
+
+def test_the_administration_schedules_the_follow_up_contacts(make_day_visit, doctor, coordinator):
+    """Point 5: the contacts at 1 week, 1, 3 and 6 months (the setting) become
+    tasks as soon as the cells are given, counted from the day they were given."""
+    from intake.reinfusion.models import FollowUp, FollowUpStatus
+    from intake.scheduling import queries as scheduling_queries
+
+    visit = make_day_visit()
+    ready(visit, doctor, coordinator)
+    administration = administer(visit, doctor)
+    db.session.commit()
+    contacts = (
+        db.session.execute(
+            select(FollowUp)
+            .where(FollowUp.administration_id == administration.id)
+            .order_by(FollowUp.days_after)
+        )
+        .scalars()
+        .all()
+    )
+    given_on = scheduling_queries.clinic_calendar().local_date(administration.started_at)
+    assert [c.days_after for c in contacts] == [7, 30, 90, 180]
+    assert [(c.due_on - given_on).days for c in contacts] == [7, 30, 90, 180]
+    assert {c.status for c in contacts} == {FollowUpStatus.OPEN}
+    assert "aftercare.follow_up_schedule" in audit_actions()

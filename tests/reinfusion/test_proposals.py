@@ -8,7 +8,7 @@ is harmless, a time taken meanwhile keeps the other proposals."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -377,3 +377,35 @@ def test_the_patient_confirms_on_their_page(client, offer):
     with client.get("/my-reinfusion") as response:
         body = response.get_data(as_text=True)
     assert 'id="reinfusion-locked"' in body and "/confirm" not in body
+
+
+def test_the_propose_page_puts_the_patients_trip_days_first_and_marks_them(client, offer):
+    """Item 8: proposals prefer times inside a planned trip."""
+    from intake.patients import trip_services
+
+    o = offer()
+    days = sorted({o.clinic.cal.local_date(t) for t in o.valid("local")})
+    trip_days = days[-3:]  # the trip covers the window's last open days
+    trip_services.add_trip(
+        o.patient, arrives_on=trip_days[0], departs_on=trip_days[-1], actor=o.coordinator
+    )
+    db.session.commit()
+    log_in(client, o.coordinator)
+    with client.get(f"/reinfusion/batches/{o.batch.id}/propose") as response:
+        body = response.get_data(as_text=True)
+    shown = [
+        date.fromisoformat(d) for d in re.findall(r'name="times" value="(\d{4}-\d\d-\d\d)T', body)
+    ]
+    first_days = list(dict.fromkeys(shown))[: len(trip_days)]
+    assert first_days == trip_days
+    assert body.count("in-trip") == len(trip_days)
+    assert "Planned trips" in body
+
+
+def test_without_trips_the_propose_page_lists_days_in_order(client, offer):
+    o = offer()
+    log_in(client, o.coordinator)
+    with client.get(f"/reinfusion/batches/{o.batch.id}/propose") as response:
+        body = response.get_data(as_text=True)
+    shown = re.findall(r'name="times" value="(\d{4}-\d\d-\d\d)T', body)
+    assert shown == sorted(shown) and "in-trip" not in body
