@@ -11,6 +11,7 @@ from intake.core.models import Setting
 from intake.cultures.demo import seed_cultures
 from intake.eligibility.demo import seed_eligibility
 from intake.extensions import db
+from intake.reinfusion.demo import seed_reinfusion
 from intake.scheduling.demo import seed_scheduling
 
 __all__ = ["PATIENT_PASSWORD", "seed"]
@@ -29,6 +30,7 @@ def seed() -> list[str]:
     lines.extend(seed_eligibility())
     lines.extend(seed_scheduling(password=PATIENT_PASSWORD))
     lines.extend(seed_cultures())
+    lines.extend(seed_reinfusion())
     db.session.commit()
     lines.append("demo data ready" if lines else "demo data already present")
     return lines

@@ -248,8 +248,14 @@ def move(dose_id: int):
     window, times = None, []
     if movable:
         try:
+            trips = trip_services.planned(dose.patient)
             window, times = services.valid_times(
-                dose.batch, dose, dose.route, now=now, for_move=appointment
+                dose.batch,
+                dose,
+                dose.route,
+                now=now,
+                for_move=appointment,
+                prefer=trip_rules.prefer_in_trips(trips) if trips else None,
             )
         except DomainError as exc:
             flash(exc.message, "warning")

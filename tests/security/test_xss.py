@@ -160,6 +160,7 @@ def _enter_payloads(app, world) -> Owned:
         dose_id=world.alice.dose_id,
         proposal_id=world.alice.proposal_id,
         request_id=world.alice.request_id,
+        reinfusion_id=world.alice.reinfusion_id,
         follow_up_id=follow_up_id,
         adverse_event_id=event_id,
         trip_id=db.session.execute(

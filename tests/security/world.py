@@ -67,7 +67,7 @@ class Owned:
     dose_id: int  # the batch's first dose, its date confirmed (locked)
     proposal_id: int  # the proposal the patient chose
     request_id: int  # the patient's open request to change the locked date
-    reinfusion_id: int = 0  # the confirmed (locked) visit of the batch's dose 1
+    reinfusion_id: int  # the confirmed (locked) visit of the batch's dose 1
     follow_up_id: int  # a follow-up contact after a reinfusion, due
     adverse_event_id: int
     trip_id: int
