@@ -70,24 +70,20 @@ NAV = {
     Role.COORDINATOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
-        ("reinfusion_day.today", N_("Reinfusions today")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
+        # Step 5's pages share one entry; tabs on each lead to the others.
         ("reinfusion.overview", N_("Reinfusion")),
-        ("aftercare.follow_ups", N_("Follow-ups")),
     ),
     Role.DOCTOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
-        ("reinfusion_day.today", N_("Reinfusions today")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("eligibility.panel_items", N_("Panel tests")),
         ("reinfusion.overview", N_("Reinfusion")),
         # The culture batches, where a doctor plans each batch's doses.
         ("cultures.board", N_("Lab board")),
-        ("aftercare.follow_ups", N_("Follow-ups")),
-        ("aftercare.adverse_events", N_("Adverse events")),
     ),
     Role.LAB: (
         ("cultures.board", N_("Lab board")),
@@ -97,7 +93,7 @@ NAV = {
         ("manager.home", N_("Overview")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
-        ("reinfusion_day.today", N_("Reinfusions today")),
+        ("reinfusion_day.today", N_("Reinfusion")),
         ("cultures.board", N_("Lab board")),
         ("eligibility.review_queue", N_("Review queue")),
         ("manager.settings_page", N_("Settings")),
@@ -106,6 +102,18 @@ NAV = {
     Role.ADMIN: (("accounts.user_list", N_("Users")), ("manager.audit_log", N_("Audit trail"))),
 }
 
+#: The tabs on step 5's pages (the navigation bar has one "Reinfusion" entry).
+REINFUSION_TABS = (
+    ("reinfusion.overview", N_("Dates and changes"), (Role.COORDINATOR, Role.DOCTOR)),
+    (
+        "reinfusion_day.today",
+        N_("Reinfusions today"),
+        (Role.COORDINATOR, Role.DOCTOR, Role.MANAGER),
+    ),
+    ("aftercare.follow_ups", N_("Follow-ups"), (Role.COORDINATOR, Role.DOCTOR, Role.MANAGER)),
+    ("aftercare.adverse_events", N_("Adverse events"), (Role.DOCTOR, Role.MANAGER)),
+)
+
 
 def navigation() -> list[tuple[str, str]]:
     if not current_user.is_authenticated or current_user.is_password_temporary:
@@ -113,6 +121,12 @@ def navigation() -> list[tuple[str, str]]:
     if not current_user.has_two_factor and two_factor_required(current_user):
         return []  # nor until the second factor is set up
     return [(endpoint, _(label)) for endpoint, label in NAV[current_user.role]]
+
+
+def reinfusion_tabs() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    return [(e, _(label)) for e, label, roles in REINFUSION_TABS if current_user.role in roles]
 
 
 def register(app) -> None:
@@ -127,6 +141,7 @@ def register(app) -> None:
         return {
             "html_lang": html_lang,
             "navigation": navigation,
+            "reinfusion_tabs": reinfusion_tabs,
             "language_names": LANGUAGE_NAMES,
             "current_locale": lambda: str(get_locale()),
             "role_label": lambda role: _(ROLE_LABELS[role]),
