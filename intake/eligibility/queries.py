@@ -229,18 +229,53 @@ def outdated_consent(course_id: int, signatures: dict[ConsentKind, ConsentSignat
 
 def _culture_facts(course: Course, collection, today: date) -> dict:
     """The batch grown from the course's latest collection, as plain facts
-    (one query): state, today's culture day and the window."""
-    from intake.cultures import queries as culture_queries
+    (one query): state, today's culture day, the window, and how its
+    reinfusion doses and follow-up contacts stand."""
+    from intake.cultures.models import Batch
+    from intake.reinfusion.models import Dose, DoseStatus, FollowUp, FollowUpStatus
 
     if collection is None:
         return {}
-    batch = culture_queries.course_culture(course.id)
-    if batch is None or batch.appointment_id != collection.id:
+
+    def doses(*statuses):
+        return (
+            select(func.count(Dose.id))
+            .where(Dose.batch_id == Batch.id, Dose.status.in_(statuses))
+            .scalar_subquery()
+        )
+
+    def follow_ups(*statuses):
+        return (
+            select(func.count(FollowUp.id))
+            .where(FollowUp.course_id == Batch.course_id, FollowUp.status.in_(statuses))
+            .scalar_subquery()
+        )
+
+    row = db.session.execute(
+        select(
+            Batch,
+            doses(DoseStatus.CONFIRMED),
+            doses(DoseStatus.ADMINISTERED),
+            doses(DoseStatus.PLANNED, DoseStatus.PROPOSED, DoseStatus.CONFIRMED),
+            follow_ups(*FollowUpStatus),
+            follow_ups(FollowUpStatus.OPEN),
+        )
+        .where(Batch.course_id == course.id)
+        .order_by(Batch.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row[0].appointment_id != collection.id:
         return {}
+    batch, confirmed, given, to_give, all_follow_ups, open_follow_ups = row
     return {
         "batch_state": batch.state.value,
         "culture_day": max(0, (today - batch.collected_on).days),
         "culture_window": (settings.get("culture_min_days"), settings.get("culture_max_days")),
+        "doses_confirmed": confirmed,
+        "doses_given": given,
+        "doses_to_give": to_give,
+        "follow_ups": all_follow_ups,
+        "open_follow_ups": open_follow_ups,
     }
 
 

@@ -23,8 +23,24 @@ CONSENT = "consent"
 BOOK = "book"
 COLLECTION = "collection"
 CULTURE = "culture"
+REINFUSION_DATE = "reinfusion_date"
+REINFUSION = "reinfusion"
+FOLLOW_UP = "follow_up"
 
-ORDER = (ANSWER, REVIEW, CONSULTATION, PANEL, APPROVAL, CONSENT, BOOK, COLLECTION, CULTURE)
+ORDER = (
+    ANSWER,
+    REVIEW,
+    CONSULTATION,
+    PANEL,
+    APPROVAL,
+    CONSENT,
+    BOOK,
+    COLLECTION,
+    CULTURE,
+    REINFUSION_DATE,
+    REINFUSION,
+    FOLLOW_UP,
+)
 
 STEP_TITLES = {
     ANSWER: N_("Answer the health questions"),
@@ -36,6 +52,9 @@ STEP_TITLES = {
     BOOK: N_("Book your collection visit"),
     COLLECTION: N_("Collection visit: fat tissue and blood"),
     CULTURE: N_("Your cells are growing in the lab"),
+    REINFUSION_DATE: N_("Confirm your reinfusion date"),
+    REINFUSION: N_("Reinfusion: your cells given back"),
+    FOLLOW_UP: N_("Follow-up after the treatment"),
 }
 
 #: ``Journey.current`` when the course stopped.
@@ -76,6 +95,14 @@ class CourseFacts:
     batch_state: str | None = None
     culture_day: int | None = None
     culture_window: tuple[int, int] = (28, 42)
+    #: The reinfusion doses of that batch: confirmed (date locked, not yet
+    #: given), given, and still to give (planned, proposed or confirmed).
+    doses_confirmed: int = 0
+    doses_given: int = 0
+    doses_to_give: int = 0
+    #: Follow-up contacts after the doses given: all of them, and those open.
+    follow_ups: int = 0
+    open_follow_ups: int = 0
 
     @property
     def culture_failed(self) -> bool:
@@ -134,9 +161,17 @@ def journey(facts: CourseFacts, *, today: date) -> Journey:
         CONSENT: facts.treatment_consent_signed and facts.cross_border_consent_signed,
         BOOK: booked,
         COLLECTION: collected,
-        CULTURE: False,
+        # Grown: released (or given). A date may be fixed while it grows.
+        CULTURE: collected and (facts.cells_ready or facts.doses_given > 0),
+        REINFUSION_DATE: collected and (facts.doses_confirmed > 0 or facts.doses_given > 0),
+        REINFUSION: collected and facts.doses_given > 0 and facts.doses_to_give == 0,
+        FOLLOW_UP: collected
+        and facts.doses_given > 0
+        and facts.doses_to_give == 0
+        and facts.follow_ups > 0
+        and facts.open_follow_ups == 0,
     }
-    current = next(code for code in ORDER if not done[code])
+    current = next((code for code in ORDER if not done[code]), COMPLETED)
     if facts.course_status == "declined" or status == "declined":
         current = DECLINED
     elif facts.course_status == "halted" or "consent_withdrawn" in codes:

@@ -136,3 +136,75 @@ def test_courses_that_wait_for_nothing_are_not_listed(facts):
 def test_a_panel_test_expiring_before_the_visit(tested, expired):
     codes = w.expiring_before({"HBsAg": tested}, date(2026, 12, 2), 90)
     assert codes == (("HBsAg",) if expired else ())
+
+
+COLLECTED = {**READY, "collection_status": "completed"}
+
+
+@pytest.mark.parametrize(
+    ("facts", "current", "done"),
+    [
+        # Growing, no date yet: the culture is the current step.
+        ({**COLLECTED, "batch_state": "in_culture"}, j.CULTURE, set()),
+        # A date fixed while the cells grow: that step is done, growing is current.
+        (
+            {**COLLECTED, "batch_state": "in_culture", "doses_confirmed": 1, "doses_to_give": 1},
+            j.CULTURE,
+            {j.REINFUSION_DATE},
+        ),
+        # Released with no date: confirming the date is current.
+        (
+            {**COLLECTED, "batch_state": "released", "doses_to_give": 1},
+            j.REINFUSION_DATE,
+            {j.CULTURE},
+        ),
+        # Released and dated: the reinfusion itself is next.
+        (
+            {**COLLECTED, "batch_state": "released", "doses_confirmed": 1, "doses_to_give": 1},
+            j.REINFUSION,
+            {j.CULTURE, j.REINFUSION_DATE},
+        ),
+        # Dose 1 of 2 given: the reinfusion goes on.
+        (
+            {
+                **COLLECTED,
+                "batch_state": "cryopreserved",
+                "doses_given": 1,
+                "doses_to_give": 1,
+                "follow_ups": 4,
+                "open_follow_ups": 4,
+            },
+            j.REINFUSION,
+            {j.CULTURE, j.REINFUSION_DATE},
+        ),
+        # Every dose given: the follow-up contacts are what is left.
+        (
+            {
+                **COLLECTED,
+                "batch_state": "administered",
+                "doses_given": 2,
+                "follow_ups": 8,
+                "open_follow_ups": 3,
+            },
+            j.FOLLOW_UP,
+            {j.CULTURE, j.REINFUSION_DATE, j.REINFUSION},
+        ),
+        # The last contact closed: the course's steps are all done.
+        (
+            {**COLLECTED, "batch_state": "administered", "doses_given": 1, "follow_ups": 4},
+            j.COMPLETED,
+            {j.CULTURE, j.REINFUSION_DATE, j.REINFUSION, j.FOLLOW_UP},
+        ),
+        # A failed culture goes back to booking, whatever was dated.
+        (
+            {**COLLECTED, "batch_state": "failed", "doses_confirmed": 0},
+            j.BOOK,
+            set(),
+        ),
+    ],
+)
+def test_the_reinfusion_steps(facts, current, done):
+    journey = j.journey(j.CourseFacts(**facts), today=TODAY)
+    assert journey.current == current
+    late = {j.CULTURE, j.REINFUSION_DATE, j.REINFUSION, j.FOLLOW_UP}
+    assert {s.code for s in journey.steps if s.is_done} & late == done

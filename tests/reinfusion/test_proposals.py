@@ -409,3 +409,20 @@ def test_without_trips_the_propose_page_lists_days_in_order(client, offer):
         body = response.get_data(as_text=True)
     shown = re.findall(r'name="times" value="(\d{4}-\d\d-\d\d)T', body)
     assert shown == sorted(shown) and "in-trip" not in body
+
+
+def test_the_journey_lists_the_reinfusion_steps_and_marks_the_date_confirmed(client, offer):
+    """The journey's steps go on past the culture: the date, the reinfusion,
+    the follow-up; confirming marks the date done while the cells still grow."""
+    o = offer()
+    log_in(client, o.user)
+    with client.get("/journey") as response:
+        body = response.get_data(as_text=True)
+    for code in ("culture", "reinfusion_date", "reinfusion", "follow_up"):
+        assert f'data-step-code="{code}"' in body
+    o.locked()
+    with client.get("/journey") as response:
+        body = response.get_data(as_text=True)
+    date_step = body.split('data-step-code="reinfusion_date"', 1)[1].split("</li>", 1)[0]
+    assert "Done" in date_step
+    assert 'data-step="culture"' in body  # the cells are still growing
