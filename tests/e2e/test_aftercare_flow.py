@@ -79,7 +79,10 @@ def test_follow_up_in_chinese_and_a_life_threatening_event_due_in_7_days(
     # --- the coordinator sees the answers flagged
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server, emails[Role.COORDINATOR])
-    page.get_by_role("link", name="Follow-ups").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reinfusion").click()
+    page.get_by_role("navigation", name="Reinfusion").get_by_role(
+        "link", name="Follow-ups", exact=True
+    ).click()
     row = page.locator(f"#follow-up-{week_id}")
     expect(row).to_contain_text("May be an adverse event")
     expect(row).to_contain_text("Saw a doctor or was admitted to hospital")
