@@ -6,7 +6,7 @@ day's ``now``), so timelines, locks and audit rows read true:
 
 * dates proposed, waiting for the patient to choose (the demo's on-track
   culture, a recollection after the failed one);
-* a date confirmed and locked (the batch waiting for QC);
+* a date confirmed and locked (a released batch, the date eight days ahead);
 * the day itself: a released batch, the patient checked in and cleared by the
   doctor, the bedside identity check and the administration left to do;
 * cells given nine days ago, a second dose planned from a cryopreserved
@@ -83,8 +83,14 @@ def _batches(state: BatchState) -> list[Batch]:
 
 
 def _spare_collections() -> list[Appointment]:
-    """Completed collection visits with no batch yet, the oldest first."""
-    return list(reversed(cultures_demo._collections_without_batch()))
+    """Completed collection visits with no batch yet, each its course's latest
+    collection (the one the patient's journey follows), the oldest first."""
+    spare = cultures_demo._collections_without_batch()  # the newest first
+    latest: dict[int, Appointment] = {}
+    for appointment in spare:
+        latest.setdefault(appointment.course_id, appointment)
+    batched = set(db.session.execute(select(Batch.course_id)).scalars())
+    return [a for a in reversed(spare) if latest[a.course_id] is a and a.course_id not in batched]
 
 
 def _released_batch(appointment: Appointment, staff: dict, now: datetime) -> Batch:
@@ -220,24 +226,6 @@ def seed_reinfusion() -> list[str]:
             made.append(f"{len(chosen)} dates proposed to {batch.patient.full_name}")
         break
 
-    # A date confirmed and locked: the batch waiting for QC, dates proposed
-    # two weeks ago, the patient's choice ten days from now.
-    for batch in _batches(BatchState.QC_PENDING):
-        user = batch.patient.user
-        _ready(user, staff)
-        try:
-            dose = _lock_date(
-                batch,
-                user,
-                staff,
-                proposed_at=now - timedelta(days=14),
-                day=today + timedelta(days=8),
-            )
-        except LookupError:
-            continue
-        made.append(f"{batch.patient.full_name}'s date confirmed and locked")
-        break
-
     spare = _spare_collections()
 
     # Cells given nine days ago (dose 1 of 2), the follow-up answered, an
@@ -305,6 +293,7 @@ def seed_reinfusion() -> list[str]:
     for appointment in spare:
         if (now - appointment.start_at).days < 29:
             continue
+        spare.remove(appointment)
         user = appointment.patient.user
         _ready(user, staff)
         batch = _released_batch(appointment, staff, now)
@@ -318,6 +307,28 @@ def seed_reinfusion() -> list[str]:
             made.append(f"{batch.patient.full_name} checked in and cleared for today")
         else:
             made.append(f"{batch.patient.full_name}'s reinfusion on the next open day")
+        break
+
+    # A date confirmed and locked: a released batch, dates proposed two
+    # weeks ago, the patient's choice eight days from now.
+    for appointment in spare:
+        if not 26 <= (now - appointment.start_at).days <= 34:
+            continue
+        spare.remove(appointment)
+        user = appointment.patient.user
+        _ready(user, staff)
+        batch = _released_batch(appointment, staff, now)
+        try:
+            _lock_date(
+                batch,
+                user,
+                staff,
+                proposed_at=now - timedelta(days=14),
+                day=today + timedelta(days=8),
+            )
+        except LookupError:
+            continue
+        made.append(f"{batch.patient.full_name}'s date confirmed and locked")
         break
 
     # A travelling patient: two trips planned, the collection still to book.

@@ -125,7 +125,7 @@ EXTRA_PATIENTS = (
     ("佐々木 健一", date(1957, 8, 19), "ja"),
     ("高橋 美咲", date(1970, 3, 3), "ja"),
     ("中村 翔", date(1978, 12, 8), "ja"),
-    ("Li Na (Singapore)", date(1968, 1, 22), "en"),
+    ("Na Li", date(1968, 1, 22), "en"),
 )
 PAST_DAYS = 42
 FUTURE_DAYS = 42
