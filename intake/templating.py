@@ -70,12 +70,14 @@ NAV = {
     Role.COORDINATOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
+        ("manager.schedule", N_("Schedule")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
     ),
     Role.DOCTOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
+        ("manager.schedule", N_("Schedule")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("eligibility.panel_items", N_("Panel tests")),
@@ -83,6 +85,7 @@ NAV = {
     Role.LAB: (("cultures.board", N_("Lab board")),),
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
+        ("manager.schedule", N_("Schedule")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
         ("cultures.board", N_("Lab board")),
