@@ -98,8 +98,11 @@ def schedule(
 
     used = (
         select(Hold.resource_id, Hold.unit_start, func.count().label("n"))
-        .join(Resource, Resource.id == Hold.resource_id)
-        .where(Resource.is_per_day.is_(True), Hold.unit_start >= start, Hold.unit_start < end)
+        .where(
+            Hold.resource_id.in_(select(Resource.id).where(Resource.is_per_day.is_(True))),
+            Hold.unit_start >= start,
+            Hold.unit_start < end,
+        )
         .group_by(Hold.resource_id, Hold.unit_start)
         .subquery()
     )
@@ -120,13 +123,6 @@ def schedule(
     )
 
     in_window = (Appointment.start_at >= start, Appointment.start_at < end)
-    window_ids = select(Appointment.id).where(*in_window)
-    pairs = (
-        select(Hold.appointment_id, Hold.resource_id)
-        .where(Hold.appointment_id.in_(window_ids))
-        .distinct()
-        .subquery()
-    )
     query = (
         select(
             Appointment.id,
@@ -141,12 +137,15 @@ def schedule(
             Patient.family_name_latin,
             Patient.given_name_latin,
             Patient.record_number,
-            pairs.c.resource_id,
+            Hold.resource_id,
         )
         .join(Patient, Patient.id == Appointment.patient_id)
-        .outerjoin(pairs, pairs.c.appointment_id == Appointment.id)
+        # Each visit with each resource it holds once (its holds, one a unit, by
+        # the visit's index); a visit holding none comes once with None.
+        .outerjoin(Hold, Hold.appointment_id == Appointment.id)
         .where(*in_window)
-        .order_by(Appointment.start_at, Appointment.id, pairs.c.resource_id)
+        .distinct()
+        .order_by(Appointment.start_at, Appointment.id, Hold.resource_id)
     )
     if not include_cancelled:
         query = query.where(Appointment.status != AppointmentStatus.CANCELLED)

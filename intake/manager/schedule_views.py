@@ -136,6 +136,7 @@ def schedule():
             unit_minutes=cal.unit_minutes,
             opening=[] if data.days[anchor].is_closed else list(cal.hours.on(anchor)),
         )
+    chip_labels = _chip_labels(visits, types)
     lane_names = {lane.id: lane.label for lane in shown_lanes}
     for r in data.resources:
         lane_names.setdefault(r.id, r.label)
@@ -152,6 +153,8 @@ def schedule():
         title=_title(view, first, last),
         lanes=shown_lanes,
         cells=cells,
+        all_visits=visits,
+        chip_labels=chip_labels,
         by_day=pure.by_day(visits, cal.tz),
         places=places,
         grid=grid,
@@ -178,6 +181,42 @@ def schedule():
         can_export=current_user.role in EXPORTERS,
         visit_count=len(visits),
     )
+
+
+STATUS_BADGES = {
+    "booked": "text-bg-primary",
+    "arrived": "text-bg-info",
+    "completed": "text-bg-success",
+    "no_show": "text-bg-warning",
+    "cancelled": "text-bg-secondary",
+}
+
+
+def _chip_labels(visits: list[pure.Visit], types: dict) -> dict[int, dict[str, str]]:
+    """Each visit's words, worked out once: its times (each distinct time
+    formatted once), the link to the visit, the visit type and the status."""
+    times: dict[datetime, str] = {}
+
+    def label(instant: datetime) -> str:
+        if instant not in times:
+            times[instant] = time_label(instant)
+        return times[instant]
+
+    href = url_for("scheduling.desk_visit", appointment_id=0)[: -len("0")]
+    type_names = {vid: t.label for vid, t in types.items()}
+    video = _(MODE_LABELS["video"])
+    statuses = {str(code): _(text) for code, text in STATUS_LABELS.items()}
+    return {
+        v.id: {
+            "times": f"{label(v.start_at)}–{label(v.end_at)}",
+            "href": f"{href}{v.id}",
+            "type": type_names.get(v.visit_type_id, "")
+            + (f" · {video}" if v.mode == "video" else ""),
+            "status": statuses.get(v.status, v.status),
+            "badge": STATUS_BADGES.get(v.status, "text-bg-secondary"),
+        }
+        for v in visits
+    }
 
 
 def _title(view: pure.View, first: date, last: date) -> str:
