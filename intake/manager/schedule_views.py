@@ -26,7 +26,7 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.manager import schedule as pure
 from intake.manager import schedule_queries
-from intake.scheduling.models import MODE_LABELS, RESOURCE_KIND_LABELS, STATUS_LABELS
+from intake.scheduling.models import MODE_LABELS, RESOURCE_KIND_LABELS, STATUS_LABELS, VisitMode
 from intake.scheduling.views._common import day_label, long_day_label, time_label, zone_label
 
 SCHEDULE_READERS = (Role.MANAGER, Role.COORDINATOR, Role.DOCTOR)
@@ -204,7 +204,7 @@ def _chip_labels(visits: list[pure.Visit], types: dict) -> dict[int, dict[str, s
 
     href = url_for("scheduling.desk_visit", appointment_id=0)[: -len("0")]
     type_names = {vid: t.label for vid, t in types.items()}
-    video = _(MODE_LABELS["video"])
+    video = _(MODE_LABELS[VisitMode.VIDEO])
     statuses = {str(code): _(text) for code, text in STATUS_LABELS.items()}
     return {
         v.id: {
