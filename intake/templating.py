@@ -70,6 +70,7 @@ NAV = {
     Role.COORDINATOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
+        ("manager.schedule", N_("Schedule")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         # Step 5's pages share one entry; tabs on each lead to the others.
@@ -78,6 +79,7 @@ NAV = {
     Role.DOCTOR: (
         ("patients.worklist", N_("Worklist")),
         ("scheduling.desk", N_("Day list")),
+        ("manager.schedule", N_("Schedule")),
         ("patients.staff_home", N_("Patients")),
         ("eligibility.review_queue", N_("Review queue")),
         ("eligibility.panel_items", N_("Panel tests")),
@@ -91,6 +93,7 @@ NAV = {
     ),
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
+        ("manager.schedule", N_("Schedule")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
         ("reinfusion_day.today", N_("Reinfusion")),

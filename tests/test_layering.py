@@ -39,6 +39,7 @@ PURE = [
     "reinfusion/doses.py",
     "reinfusion/aftercare.py",
     "reinfusion/trips.py",
+    "manager/schedule.py",
 ]
 
 

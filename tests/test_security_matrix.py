@@ -79,6 +79,9 @@ GET  /manager/indications                                     in   403  403  403
 POST /manager/indications                                     in   403  403  403  403  ok   403
 GET  /manager/indications/<int:indication_id>                 in   403  403  403  403  ok   403
 POST /manager/indications/<int:indication_id>                 in   403  403  403  403  ok   403
+GET  /manager/schedule                                        in   403  ok   ok   403  ok   403
+GET  /manager/schedule.csv                                    in   403  403  403  403  ok   403
+GET  /manager/schedule/export                                 in   403  403  403  403  ok   403
 GET  /manager/settings                                        in   403  403  403  403  ok   403
 POST /manager/settings                                        in   403  403  403  403  ok   403
 GET  /me                                                      in   ok   403  403  403  403  403

@@ -95,6 +95,7 @@ ACTION_LABELS: dict[str, str] = {
     "scheduling.visit_type_create": N_("Visit type added"),
     "scheduling.visit_type_update": N_("Visit type changed"),
     "settings.change": N_("Setting changed"),
+    "manager.schedule_export": N_("Schedule exported (CSV)"),
 }
 
 ENTITY_LABELS: dict[str, str] = {
@@ -131,6 +132,7 @@ ENTITY_LABELS: dict[str, str] = {
     "users": N_("Account"),
     "visit_type_segments": N_("Visit type part"),
     "visit_types": N_("Visit type"),
+    "schedule_exports": N_("Schedule export"),
 }
 
 

@@ -174,3 +174,9 @@ def _show_value(entry, key: str, value) -> str:
             pass
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+# The schedule's routes, on this blueprint.
+from intake.manager import schedule_views  # noqa: E402
+
+schedule_views.register(bp)
