@@ -34,6 +34,8 @@ PURE = [
     "cultures/coi.py",
     "cultures/lifecycle.py",
     "cultures/growth.py",
+    "manager/pipeline.py",
+    "manager/deadlines.py",
 ]
 
 
