@@ -1,0 +1,265 @@
+"""Reads for the pipeline: the stage of every open (or recently halted)
+course, whatever their number, in one statement.
+
+The facts of every course come from a single SELECT: the courses, left-joined
+to grouped subqueries (the latest questionnaire, the active collection
+visits, the latest culture batch, the doses confirmed and given, the open
+follow-ups), so the database does the aggregation and the number of
+statements never grows with the data. The pure ``pipeline.stage`` then places
+each course. A stage's list reads the same facts, then the page's courses and
+patients (one more statement).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from intake.core import settings
+from intake.cultures.models import Batch
+from intake.eligibility.models import Questionnaire
+from intake.extensions import db
+from intake.manager import pipeline
+from intake.patients.models import Course, CourseStatus, Patient
+from intake.reinfusion.models import Dose, DoseStatus, FollowUp, FollowUpStatus
+from intake.scheduling import queries as scheduling_queries
+from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One course's stage, with what its list shows and sorts by."""
+
+    course_id: int
+    patient_id: int
+    stage: str | None
+    week: int | None
+    culture_day: int | None
+    opened_at: datetime
+    closed_at: datetime | None
+    #: The booked collection visit's start (collection booked).
+    collection_at: datetime | None
+    #: The first confirmed dose's visit (reinfusion confirmed).
+    reinfusion_at: datetime | None
+    batch_id: int | None
+    batch_state: str | None
+
+
+def _facts_statement(halted_since: datetime):
+    """The single SELECT of every course's facts."""
+    latest_q = (
+        select(Questionnaire.course_id, func.max(Questionnaire.id).label("qid"))
+        .group_by(Questionnaire.course_id)
+        .subquery("latest_q")
+    )
+    questionnaire = aliased(Questionnaire, name="q")
+    visit = aliased(Appointment, name="collection_visit")
+    kind = aliased(VisitType, name="collection_type")
+    collections = (
+        select(
+            visit.course_id,
+            func.count().label("active"),
+            func.min(visit.start_at).label("next_at"),
+        )
+        .join(kind, visit.visit_type_id == kind.id)
+        .where(
+            kind.day_block_resource_id.is_not(None),
+            visit.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)),
+        )
+        .group_by(visit.course_id)
+        .subquery("collections")
+    )
+    latest_b = (
+        select(Batch.course_id, func.max(Batch.id).label("bid"))
+        .group_by(Batch.course_id)
+        .subquery("latest_b")
+    )
+    batch = aliased(Batch, name="b")
+    dose_visit = aliased(Appointment, name="dose_visit")
+    confirmed = Dose.status == DoseStatus.CONFIRMED
+    doses = (
+        select(
+            Dose.course_id,
+            func.sum(case((confirmed, 1), else_=0)).label("confirmed"),
+            func.sum(case((Dose.status == DoseStatus.ADMINISTERED, 1), else_=0)).label("given"),
+            func.min(case((confirmed, dose_visit.start_at), else_=None)).label("confirmed_at"),
+        )
+        .outerjoin(dose_visit, Dose.appointment_id == dose_visit.id)
+        .where(Dose.status.in_((DoseStatus.CONFIRMED, DoseStatus.ADMINISTERED)))
+        .group_by(Dose.course_id)
+        .subquery("doses")
+    )
+    follow_ups = (
+        select(FollowUp.course_id, func.count().label("open"))
+        .where(FollowUp.status == FollowUpStatus.OPEN)
+        .group_by(FollowUp.course_id)
+        .subquery("follow_ups")
+    )
+    return (
+        select(
+            Course.id,
+            Course.patient_id,
+            Course.status,
+            Course.opened_at,
+            Course.closed_at,
+            questionnaire.status,
+            collections.c.active,
+            collections.c.next_at,
+            batch.id,
+            batch.state,
+            batch.collected_on,
+            doses.c.confirmed,
+            doses.c.given,
+            doses.c.confirmed_at,
+            follow_ups.c.open,
+        )
+        .outerjoin(latest_q, latest_q.c.course_id == Course.id)
+        .outerjoin(questionnaire, questionnaire.id == latest_q.c.qid)
+        .outerjoin(collections, collections.c.course_id == Course.id)
+        .outerjoin(latest_b, latest_b.c.course_id == Course.id)
+        .outerjoin(batch, batch.id == latest_b.c.bid)
+        .outerjoin(doses, doses.c.course_id == Course.id)
+        .outerjoin(follow_ups, follow_ups.c.course_id == Course.id)
+        .where(
+            or_(
+                Course.status == CourseStatus.OPEN,
+                and_(
+                    Course.status == CourseStatus.HALTED,
+                    or_(Course.closed_at.is_(None), Course.closed_at >= halted_since),
+                ),
+            )
+        )
+    )
+
+
+def _value(enum_or_none) -> str | None:
+    return None if enum_or_none is None else str(getattr(enum_or_none, "value", enum_or_none))
+
+
+def placed_courses(*, today: date) -> list[Placed]:
+    """Every course in the pipeline with its stage (courses the pipeline does
+    not show are left out). Two statements: the settings (cached for the
+    request) and the facts."""
+    cal = scheduling_queries.clinic_calendar(settings.values())
+    halted_since = cal.day_start(today - timedelta(days=pipeline.HALTED_SHOWN_DAYS))
+    placed = []
+    for row in db.session.execute(_facts_statement(halted_since)).all():
+        (
+            course_id,
+            patient_id,
+            status,
+            opened_at,
+            closed_at,
+            q_status,
+            active,
+            next_at,
+            batch_id,
+            batch_state,
+            collected_on,
+            confirmed,
+            given,
+            confirmed_at,
+            open_follow_ups,
+        ) = row
+        course_status = _value(status)
+        closed_on = cal.local_date(closed_at) if closed_at is not None else None
+        if not pipeline.is_shown(course_status, closed_on, today):
+            continue
+        facts = pipeline.CourseFacts(
+            course_status=course_status,
+            questionnaire_status=_value(q_status),
+            collection_active=bool(active),
+            batch_state=_value(batch_state),
+            collected_on=collected_on,
+            confirmed_doses=int(confirmed or 0),
+            administered_doses=int(given or 0),
+            open_follow_ups=int(open_follow_ups or 0),
+        )
+        code = pipeline.stage(facts)
+        if code is None:
+            continue
+        in_culture = code == pipeline.IN_CULTURE and collected_on is not None
+        placed.append(
+            Placed(
+                course_id=course_id,
+                patient_id=patient_id,
+                stage=code,
+                week=pipeline.culture_week(collected_on, today) if in_culture else None,
+                culture_day=pipeline.culture_day(collected_on, today) if in_culture else None,
+                opened_at=opened_at,
+                closed_at=closed_at,
+                collection_at=next_at,
+                reinfusion_at=confirmed_at,
+                batch_id=batch_id,
+                batch_state=facts.batch_state,
+            )
+        )
+    return placed
+
+
+def overview(*, today: date) -> pipeline.Counts:
+    """The number of courses at each stage and in culture by week."""
+    return pipeline.count((p.stage, p.week) for p in placed_courses(today=today))
+
+
+def _naive(value: datetime | None) -> datetime:
+    """UTC instants compared without their zone; none sorts last."""
+    return datetime.max if value is None else value.replace(tzinfo=None)
+
+
+def _sort(rows: list[Placed], stage: str) -> None:
+    if stage == pipeline.IN_CULTURE:
+        rows.sort(key=lambda p: (-(p.culture_day or 0), p.course_id))
+    elif stage == pipeline.COLLECTION_BOOKED:
+        rows.sort(key=lambda p: (_naive(p.collection_at), p.course_id))
+    elif stage == pipeline.REINFUSION_CONFIRMED:
+        rows.sort(key=lambda p: (_naive(p.reinfusion_at), p.course_id))
+    elif stage == pipeline.HALTED:
+        stopped = sorted(
+            (p for p in rows if p.closed_at is not None),
+            key=lambda p: (_naive(p.closed_at), p.course_id),
+            reverse=True,
+        )
+        rows[:] = stopped + [p for p in rows if p.closed_at is None]
+    else:
+        rows.sort(key=lambda p: (_naive(p.opened_at), p.course_id))
+
+
+@dataclass(frozen=True)
+class ListRow:
+    placed: Placed
+    course: Course
+    patient: Patient
+
+
+def stage_list(stage: str, *, today: date, page: int, week: int | None = None) -> dict:
+    """One stage's courses (in culture: of one week when ``week`` is given),
+    a page of them with their patients: longest in culture first, the
+    soonest visit first for booked collections and confirmed reinfusions, the
+    latest halt first, else the oldest course first. Three statements."""
+    rows = [p for p in placed_courses(today=today) if p.stage == stage]
+    if week is not None:
+        rows = [p for p in rows if p.week == week]
+    _sort(rows, stage)
+    shown = pipeline.paginate(rows, page, PER_PAGE)
+    ids = [p.course_id for p in shown.items]
+    loaded = {}
+    if ids:
+        loaded = {
+            course.id: (course, patient)
+            for course, patient in db.session.execute(
+                select(Course, Patient)
+                .join(Patient, Course.patient_id == Patient.id)
+                .where(Course.id.in_(ids))
+            ).all()
+        }
+    items = [ListRow(p, *loaded[p.course_id]) for p in shown.items if p.course_id in loaded]
+    return {
+        "page": pipeline.Page(items, shown.page, shown.per_page, shown.total),
+        "week": week,
+    }
