@@ -138,8 +138,12 @@ def culture_week(collected_on: date, today: date) -> int:
     """The culture week, 1 … ``CULTURE_WEEKS``: days 0-6 are week 1, days
     7-13 week 2 …; every day from week 6 on counts as week 6 ("6+"). A
     collection day after today (a clock or entry error) is week 1."""
-    day = max(culture_day(collected_on, today), 0)
-    return min(day // 7 + 1, CULTURE_WEEKS)
+    return week_of_day(culture_day(collected_on, today))
+
+
+def week_of_day(day: int) -> int:
+    """The culture week of culture day ``day`` (see ``culture_week``)."""
+    return min(max(day, 0) // 7 + 1, CULTURE_WEEKS)
 
 
 def is_shown(course_status: str, closed_on: date | None, today: date) -> bool:

@@ -104,6 +104,7 @@ def test_culture_week(days, week):
 
     collected = TODAY - timedelta(days=days)
     assert p.culture_week(collected, TODAY) == week
+    assert p.week_of_day(days) == week
     assert p.culture_day(collected, TODAY) == days
 
 
