@@ -50,7 +50,7 @@ def build(courses: int) -> None:
     from intake.cultures import coi
     from intake.cultures.lifecycle import BatchState
     from intake.cultures.models import Batch, TissueUnit
-    from intake.eligibility.models import QuestionSet, Questionnaire, QuestionnaireStatus
+    from intake.eligibility.models import Questionnaire, QuestionnaireStatus, QuestionSet
     from intake.extensions import db
     from intake.manager import pipeline as p
     from intake.patients.models import Course, CourseStatus, Patient
