@@ -19,8 +19,9 @@ from sqlalchemy import String, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from intake.core import settings
+from intake.cultures.lifecycle import BatchState
 from intake.cultures.models import Batch
-from intake.eligibility.models import Questionnaire
+from intake.eligibility.models import Questionnaire, QuestionnaireStatus
 from intake.extensions import db
 from intake.manager import pipeline
 from intake.patients.models import Course, CourseStatus, Patient
@@ -50,7 +51,7 @@ class Placed:
     batch_state: str | None
 
 
-def _facts_statement(halted_since: datetime, *, detail: bool):
+def _facts_statement(halted_since: datetime, *, detail: bool, stage: str | None = None):
     """The single SELECT of every course's facts."""
     latest_q = (
         select(Questionnaire.course_id, func.max(Questionnaire.id).label("qid"))
@@ -123,7 +124,7 @@ def _facts_statement(halted_since: datetime, *, detail: bool):
         if detail
         else ()
     )
-    return (
+    statement = (
         select(*facts, *details)
         .outerjoin(latest_q, latest_q.c.course_id == Course.id)
         .outerjoin(questionnaire, questionnaire.id == latest_q.c.qid)
@@ -142,15 +143,47 @@ def _facts_statement(halted_since: datetime, *, detail: bool):
             )
         )
     )
+    if stage is None:
+        return statement
+    # A stage's list reads only the courses that can be at that stage: a
+    # necessary condition of each stage under ``pipeline.stage``'s precedence
+    # (the pure function still decides every row it reads).
+    given = or_(doses.c.given > 0, batch.state == BatchState.ADMINISTERED)
+    necessary = {
+        pipeline.HALTED: Course.status == CourseStatus.HALTED,
+        pipeline.ANSWERING: or_(
+            latest_q.c.qid.is_(None),
+            _has_questionnaire(QuestionnaireStatus.DRAFT, QuestionnaireStatus.RETURNED),
+        ),
+        pipeline.AWAITING_REVIEW: _has_questionnaire(QuestionnaireStatus.SUBMITTED),
+        pipeline.APPROVED: _has_questionnaire(QuestionnaireStatus.APPROVED),
+        pipeline.COLLECTION_BOOKED: collections.c.active > 0,
+        pipeline.IN_CULTURE: batch.state.in_(sorted(pipeline.CULTURE_STATES)),
+        pipeline.RELEASED: batch.state.in_(sorted(pipeline.RELEASED_STATES)),
+        pipeline.REINFUSION_CONFIRMED: doses.c.confirmed > 0,
+        pipeline.ADMINISTERED: given,
+        pipeline.IN_FOLLOW_UP: and_(given, follow_ups.c.open > 0),
+    }[stage]
+    if stage != pipeline.HALTED:
+        necessary = and_(Course.status == CourseStatus.OPEN, necessary)
+    return statement.where(necessary)
 
 
-def _placements(today: date, *, detail: bool):
+def _has_questionnaire(*statuses: QuestionnaireStatus):
+    """The course has a questionnaire in one of ``statuses`` (a superset of
+    "its latest one is": filtering on the joined latest questionnaire's
+    status lets SQLite probe it first, once per course)."""
+    return Course.id.in_(select(Questionnaire.course_id).where(Questionnaire.status.in_(statuses)))
+
+
+def _placements(today: date, *, detail: bool, stage: str | None = None):
     """(row, stage, culture day) of every course in the pipeline. Two
     statements: the settings (cached for the request) and the facts. Stored
     enum values are read as text (no enum object per row: 5,000 rows)."""
     cal = scheduling_queries.clinic_calendar(settings.values())
     halted_since = cal.day_start(today - timedelta(days=pipeline.HALTED_SHOWN_DAYS))
-    for row in db.session.execute(_facts_statement(halted_since, detail=detail)).all():
+    statement = _facts_statement(halted_since, detail=detail, stage=stage)
+    for row in db.session.execute(statement).all():
         (_id, status, closed_at, q_status, active, batch_state, collected_on) = row[:7]
         confirmed, given, open_follow_ups = row[7:10]
         if status != "open":
@@ -181,11 +214,13 @@ def _week(day: int | None) -> int | None:
     return None if day is None else pipeline.week_of_day(day)
 
 
-def placed_courses(*, today: date) -> list[Placed]:
-    """Every course in the pipeline with its stage and what its list shows
-    (courses the pipeline does not show are left out)."""
+def placed_courses(*, today: date, stage: str | None = None) -> list[Placed]:
+    """Every course in the pipeline (or at ``stage``) with its stage and what
+    its list shows (courses the pipeline does not show are left out)."""
     placed = []
-    for row, code, day in _placements(today, detail=True):
+    for row, code, day in _placements(today, detail=True, stage=stage):
+        if stage is not None and code != stage:
+            continue
         course_id, batch_state = row[0], row[5]
         patient_id, opened_at, next_at, batch_id, confirmed_at = row[10:]
         placed.append(
@@ -249,7 +284,7 @@ def stage_list(stage: str, *, today: date, page: int, week: int | None = None) -
     a page of them with their patients: longest in culture first, the
     soonest visit first for booked collections and confirmed reinfusions, the
     latest halt first, else the oldest course first. Three statements."""
-    rows = [p for p in placed_courses(today=today) if p.stage == stage]
+    rows = placed_courses(today=today, stage=stage)
     if week is not None:
         rows = [p for p in rows if p.week == week]
     _sort(rows, stage)

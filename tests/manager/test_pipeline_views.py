@@ -17,6 +17,7 @@ from intake.extensions import db
 from intake.manager import pipeline as p
 from intake.manager import pipeline_queries
 from intake.patients.models import CourseStatus
+from intake.patients.services import current_course
 from intake.reinfusion.models import DoseStatus
 from intake.scheduling.models import Appointment, AppointmentStatus
 from tests.manager.pipeline_fixtures import Courses
@@ -274,3 +275,30 @@ def test_a_fixed_number_of_statements_whatever_the_number_of_courses(
         placed = pipeline_queries.placed_courses(today=courses.today)
     assert len(placed) == 7 * len(p.STAGES)
     assert len(statements) <= 2
+
+
+def test_a_stages_list_reads_exactly_the_courses_the_counts_place_there(courses):
+    """The list narrows its read in SQL to the courses that can be at the
+    stage; whatever the mix, it finds the same courses as the full read."""
+    for stage in p.STAGES:
+        courses.at(stage)
+    mixed = courses.at(p.IN_FOLLOW_UP)  # a second dose confirmed: reinfusion confirmed
+    batch = db.session.query(Batch).filter_by(course_id=mixed.id).one()
+    courses.dose(mixed, batch, DoseStatus.CONFIRMED, number=2, days=12)
+    halted = courses.at(p.IN_CULTURE)  # halted in culture: halted
+    halted.status = CourseStatus.HALTED
+    failed = courses.at(p.COLLECTION_BOOKED)  # a failed batch, then a new booking
+    courses.batch(failed, days_ago=20, state=BatchState.FAILED)
+    returned = courses.at(p.ANSWERING)
+    db.session.query(Questionnaire).filter_by(
+        course_id=returned.id
+    ).one().status = QuestionnaireStatus.RETURNED
+    no_questionnaire = current_course(courses.patient())
+    db.session.commit()
+    everything = pipeline_queries.placed_courses(today=courses.today)
+    assert {c.course_id: c.stage for c in everything}[no_questionnaire.id] == p.ANSWERING
+    for stage in p.STAGES:
+        narrowed = pipeline_queries.placed_courses(today=courses.today, stage=stage)
+        assert sorted(c.course_id for c in narrowed) == sorted(
+            c.course_id for c in everything if c.stage == stage
+        ), stage
