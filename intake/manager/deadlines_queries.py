@@ -152,18 +152,21 @@ def _panels(patients: dict, today: date, cal, validity: int) -> list[Deadline]:
     return items
 
 
-def _withdrawals(patients: dict, since: datetime, cal) -> list[Deadline]:
+def _withdrawals(patients: dict, since: datetime, cal, today: date) -> list[Deadline]:
     items = []
     for signature, patient in db.session.execute(
         select(ConsentSignature, Patient)
         .join(Patient, ConsentSignature.patient_id == Patient.id)
         .where(ConsentSignature.withdrawn_at >= since)
     ).all():
+        day = cal.local_date(signature.withdrawn_at)
+        if not deadlines.within_lookback(day, today):
+            continue
         patients[patient.id] = patient
         items.append(
             Deadline(
                 deadlines.CONSENT_WITHDRAWN,
-                cal.local_date(signature.withdrawn_at),
+                day,
                 ("signature", signature.id),
                 patient.id,
                 {
@@ -249,7 +252,7 @@ def deadline_items(*, today: date) -> dict:
         *_batches_at_risk(patients, today, values["culture_max_days"]),
         *_follow_ups(patients, today),
         *_panels(patients, today, cal, values["panel_validity_days"]),
-        *_withdrawals(patients, since, cal),
+        *_withdrawals(patients, since, cal, today),
         *_identity_mismatches(patients, since, cal),
     ]
     return {"items": deadlines.ordered(items), "patients": patients}
