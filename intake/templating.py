@@ -83,8 +83,8 @@ NAV = {
     Role.LAB: (("cultures.board", N_("Lab board")),),
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
-        ("manager.pipeline_page", N_("Pipeline")),
-        ("manager.deadlines_page", N_("Deadlines")),
+        ("manager_pipeline.overview", N_("Pipeline")),
+        ("manager_pipeline.deadlines_page", N_("Deadlines")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
         ("cultures.board", N_("Lab board")),
@@ -94,8 +94,8 @@ NAV = {
     ),
     Role.ADMIN: (
         ("accounts.user_list", N_("Users")),
-        ("manager.pipeline_page", N_("Pipeline")),
-        ("manager.deadlines_page", N_("Deadlines")),
+        ("manager_pipeline.overview", N_("Pipeline")),
+        ("manager_pipeline.deadlines_page", N_("Deadlines")),
         ("manager.audit_log", N_("Audit trail")),
     ),
 }

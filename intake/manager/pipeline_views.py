@@ -6,7 +6,7 @@ the lists show them the record number only, without the name or the link."""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -16,8 +16,10 @@ from intake.core.clinic import clinic_today
 from intake.core.web import MAX_PAGE, query_int
 from intake.eligibility.views._common import kind_title
 from intake.manager import deadlines, deadlines_queries, pipeline, pipeline_queries
-from intake.manager.views import bp
 from intake.reinfusion.models import SERIOUSNESS_LABELS
+
+#: Its own blueprint (URLs under /manager), registered in ``create_app``.
+bp = Blueprint("manager_pipeline", __name__)
 
 READERS = (Role.MANAGER, Role.ADMIN)
 
@@ -29,7 +31,7 @@ def _shows_names() -> bool:
 
 @bp.get("/manager/pipeline")
 @role_required(*READERS)
-def pipeline_page():
+def overview():
     today = clinic_today()
     return render_template(
         "manager/pipeline.html",
@@ -45,7 +47,7 @@ def pipeline_page():
 
 @bp.get("/manager/pipeline/<stage>")
 @role_required(*READERS)
-def pipeline_stage(stage: str):
+def stage_list(stage: str):
     if stage not in pipeline.STAGES:
         abort(404)
     week = None

@@ -174,7 +174,3 @@ def _show_value(entry, key: str, value) -> str:
             pass
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-# The pipeline and deadlines pages attach their routes to ``bp``.
-from intake.manager import pipeline_views  # noqa: E402, F401  (routes on bp)

@@ -103,7 +103,7 @@ class World:
             # The desk's form for a collection visit (the consultation is not one).
             "cultures.complete_collection": {"appointment_id": owner.collection_id},
             "cultures.record_event": {"kind": "observation"},
-            "manager.pipeline_stage": {"stage": "in_culture"},
+            "manager_pipeline.stage_list": {"stage": "in_culture"},
             "bootstrap.static": {"filename": "css/bootstrap.min.css"},
         }.get(rule.endpoint, {})
         values = {
