@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from intake.accounts.views import bp as accounts_bp
     from intake.cultures.views import bp as cultures_bp
     from intake.eligibility.views import bp as eligibility_bp
+    from intake.manager.pipeline_views import bp as manager_pipeline_bp
     from intake.manager.views import bp as manager_bp
     from intake.notifications.views import bp as notifications_bp
     from intake.patients.trip_views import bp as trips_bp
@@ -129,6 +130,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(patients_bp)
     app.register_blueprint(manager_bp)
+    app.register_blueprint(manager_pipeline_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(eligibility_bp)
     app.register_blueprint(scheduling_bp)

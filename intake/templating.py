@@ -94,6 +94,8 @@ NAV = {
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
         ("manager.schedule", N_("Schedule")),
+        ("manager_pipeline.overview", N_("Pipeline")),
+        ("manager_pipeline.deadlines_page", N_("Deadlines")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
         ("reinfusion_day.today", N_("Reinfusion")),
@@ -102,7 +104,12 @@ NAV = {
         ("manager.settings_page", N_("Settings")),
         ("manager.audit_log", N_("Audit trail")),
     ),
-    Role.ADMIN: (("accounts.user_list", N_("Users")), ("manager.audit_log", N_("Audit trail"))),
+    Role.ADMIN: (
+        ("accounts.user_list", N_("Users")),
+        ("manager_pipeline.overview", N_("Pipeline")),
+        ("manager_pipeline.deadlines_page", N_("Deadlines")),
+        ("manager.audit_log", N_("Audit trail")),
+    ),
 }
 
 #: The tabs on step 5's pages (the navigation bar has one "Reinfusion" entry).

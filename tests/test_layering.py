@@ -40,6 +40,8 @@ PURE = [
     "reinfusion/aftercare.py",
     "reinfusion/trips.py",
     "manager/schedule.py",
+    "manager/pipeline.py",
+    "manager/deadlines.py",
 ]
 
 

@@ -75,6 +75,7 @@ POST /logout                                                  in   ok   ok   ok 
 GET  /manager                                                 in   403  403  403  403  ok   403
 GET  /manager/consents                                        in   403  403  403  403  ok   403
 POST /manager/consents                                        in   403  403  403  403  ok   403
+GET  /manager/deadlines                                       in   403  403  403  403  ok   ok
 GET  /manager/indications                                     in   403  403  403  403  ok   403
 POST /manager/indications                                     in   403  403  403  403  ok   403
 GET  /manager/indications/<int:indication_id>                 in   403  403  403  403  ok   403
@@ -82,6 +83,8 @@ POST /manager/indications/<int:indication_id>                 in   403  403  403
 GET  /manager/schedule                                        in   403  ok   ok   403  ok   403
 GET  /manager/schedule.csv                                    in   403  403  403  403  ok   403
 GET  /manager/schedule/export                                 in   403  403  403  403  ok   403
+GET  /manager/pipeline                                        in   403  403  403  403  ok   ok
+GET  /manager/pipeline/<stage>                                in   403  403  403  403  ok   ok
 GET  /manager/settings                                        in   403  403  403  403  ok   403
 POST /manager/settings                                        in   403  403  403  403  ok   403
 GET  /me                                                      in   ok   403  403  403  403  403

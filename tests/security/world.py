@@ -125,6 +125,7 @@ class World:
                 f"reinfusion_day.{name}": {"appointment_id": owner.reinfusion_id}
                 for name in ("visit", "clearance", "bedside", "administration")
             },
+            "manager_pipeline.stage_list": {"stage": "in_culture"},
             "bootstrap.static": {"filename": "css/bootstrap.min.css"},
         }.get(rule.endpoint, {})
         values = {
