@@ -24,7 +24,8 @@ APPROVED = dict(
         (None, "culture"),
         ("received", "culture"),
         ("in_culture", "culture"),
-        ("released", "culture"),
+        # Grown and released: the next step is confirming the reinfusion date.
+        ("released", "reinfusion_date"),
         ("failed", "book"),
         ("discarded", "book"),
     ],
