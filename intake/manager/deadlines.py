@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from intake.core.text import N_
+from intake.reinfusion import aftercare
 
 ADVERSE_EVENT = "adverse_event"
 BATCH_AT_RISK = "batch_at_risk"
@@ -132,9 +133,16 @@ def within_lookback(day: date, today: date, days: int = LOOKBACK_DAYS) -> bool:
     return today - timedelta(days=days) <= day <= today
 
 
+def follow_up_overdue_on(due_on: date) -> date:
+    """The day an open follow-up contact becomes overdue: the same grace as the
+    coordinators' follow-up list (``aftercare.FOLLOW_UP_GRACE_DAYS``)."""
+    return due_on + timedelta(days=aftercare.FOLLOW_UP_GRACE_DAYS)
+
+
 def follow_up_overdue(status: str, due_on: date, today: date) -> bool:
-    """An open follow-up whose day has passed (due today is not yet overdue)."""
-    return status == "open" and due_on < today
+    """An open follow-up past its grace (the follow-up list calls it overdue);
+    one still inside its grace is the coordinators' ordinary work."""
+    return status == "open" and today >= follow_up_overdue_on(due_on)
 
 
 def batch_due_on(collected_on: date, culture_max_days: int) -> date:

@@ -20,6 +20,7 @@ from intake.extensions import db
 from intake.manager import deadlines
 from intake.manager.deadlines import Deadline
 from intake.patients.models import Patient
+from intake.reinfusion import aftercare
 from intake.reinfusion.models import AdverseEvent, BedsideCheck, FollowUp, FollowUpStatus
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
@@ -82,7 +83,10 @@ def _follow_ups(patients: dict, today: date) -> list[Deadline]:
     for follow_up, patient in db.session.execute(
         select(FollowUp, Patient)
         .join(Patient, FollowUp.patient_id == Patient.id)
-        .where(FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on < today)
+        .where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.due_on <= today - timedelta(days=aftercare.FOLLOW_UP_GRACE_DAYS),
+        )
     ).all():
         if not deadlines.follow_up_overdue(follow_up.status.value, follow_up.due_on, today):
             continue
@@ -90,7 +94,7 @@ def _follow_ups(patients: dict, today: date) -> list[Deadline]:
         items.append(
             Deadline(
                 deadlines.FOLLOW_UP_OVERDUE,
-                follow_up.due_on,
+                deadlines.follow_up_overdue_on(follow_up.due_on),
                 ("follow_up", follow_up.id),
                 patient.id,
                 {"days_after": follow_up.days_after},

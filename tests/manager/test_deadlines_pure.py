@@ -101,8 +101,12 @@ def test_counts():
 @pytest.mark.parametrize(
     ("status", "offset", "overdue"),
     [
-        ("open", -1, True),
-        ("open", 0, False),  # due today: not yet overdue
+        # Overdue from 7 days after its day, as on the follow-up list.
+        ("open", -8, True),
+        ("open", -7, True),
+        ("open", -6, False),
+        ("open", -1, False),
+        ("open", 0, False),
         ("open", 5, False),
         ("done", -10, False),
         ("unreachable", -10, False),

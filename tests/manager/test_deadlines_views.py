@@ -72,8 +72,8 @@ def test_batches_at_risk_due_on_the_windows_last_day(courses):
 def test_follow_ups_overdue(courses):
     course = courses.at(p.ADMINISTERED)
     given = db.session.query(Administration).one()
-    overdue = courses.follow_up(course, given, due_in=-3)
-    courses.follow_up(course, given, due_in=0)  # due today: not yet overdue
+    overdue = courses.follow_up(course, given, due_in=-10)
+    courses.follow_up(course, given, due_in=-3)  # inside its 7 days' grace: not yet overdue
     courses.follow_up(course, given, due_in=-5, status=FollowUpStatus.DONE)
     courses.follow_up(course, given, due_in=-9, status=FollowUpStatus.UNREACHABLE)
     db.session.commit()
@@ -153,7 +153,7 @@ def test_the_page_most_urgent_first_with_links_to_the_record(client, login_as, c
     course = courses.at(p.IN_FOLLOW_UP, name="Deadlinename")
     courses.adverse_event(course, due_in=5)
     given = db.session.query(Administration).one()
-    courses.follow_up(course, given, due_in=-4)
+    courses.follow_up(course, given, due_in=-11)  # overdue since 4 days ago
     courses.at(p.IN_CULTURE, week=7)  # at risk, overdue since day 42
     halted = courses.at(p.HALTED)
     courses.withdrawn_consent(halted, days_ago=0)
