@@ -174,3 +174,6 @@ def _show_value(entry, key: str, value) -> str:
             pass
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+from intake.manager import feeds_views  # noqa: E402, F401 - routes on bp
