@@ -83,6 +83,7 @@ NAV = {
     Role.LAB: (("cultures.board", N_("Lab board")),),
     Role.MANAGER: (
         ("manager.home", N_("Overview")),
+        ("capacity.page", N_("Capacity")),
         ("patients.staff_home", N_("Patients")),
         ("scheduling.desk", N_("Day list")),
         ("cultures.board", N_("Lab board")),
@@ -90,7 +91,11 @@ NAV = {
         ("manager.settings_page", N_("Settings")),
         ("manager.audit_log", N_("Audit trail")),
     ),
-    Role.ADMIN: (("accounts.user_list", N_("Users")), ("manager.audit_log", N_("Audit trail"))),
+    Role.ADMIN: (
+        ("accounts.user_list", N_("Users")),
+        ("manager.audit_log", N_("Audit trail")),
+        ("capacity.page", N_("Capacity")),
+    ),
 }
 
 

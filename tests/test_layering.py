@@ -34,6 +34,7 @@ PURE = [
     "cultures/coi.py",
     "cultures/lifecycle.py",
     "cultures/growth.py",
+    "manager/capacity.py",
 ]
 
 

@@ -66,6 +66,7 @@ GET  /login/code                                              ok   ok   ok   ok 
 POST /login/code                                              ok   ok   ok   ok   ok   ok   ok
 POST /logout                                                  in   ok   ok   ok   ok   ok   ok
 GET  /manager                                                 in   403  403  403  403  ok   403
+GET  /manager/capacity                                        in   403  403  403  403  ok   ok
 GET  /manager/consents                                        in   403  403  403  403  ok   403
 POST /manager/consents                                        in   403  403  403  403  ok   403
 GET  /manager/feeds                                           in   403  403  403  403  ok   403

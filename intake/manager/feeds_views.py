@@ -3,7 +3,7 @@ public feed address a calendar app subscribes to."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,9 +22,10 @@ from intake.core.web import show_domain_error
 from intake.extensions import db, limiter
 from intake.manager import feeds
 from intake.manager.models import FeedToken
-from intake.manager.views import bp
 from intake.scheduling.ics import MIME_TYPE
 from intake.scheduling.models import RESOURCE_KIND_LABELS, Resource
+
+bp = Blueprint("feeds", __name__)
 
 
 class FeedForm(FlaskForm):
@@ -60,7 +61,7 @@ def _page(form: FeedForm, status: int = 200):
 
 @bp.route("/manager/feeds", methods=["GET", "POST"])
 @role_required(Role.MANAGER)
-def feeds_list():
+def manage():
     form = FeedForm()
     _choices(form)
     if not form.is_submitted():
@@ -88,7 +89,7 @@ def feeds_list():
 
 @bp.post("/manager/feeds/<int:feed_id>/revoke")
 @role_required(Role.MANAGER)
-def feeds_revoke(feed_id: int):
+def revoke(feed_id: int):
     feed = db.get_or_404(FeedToken, feed_id)
     if not RevokeForm().validate_on_submit():
         abort(400)
@@ -100,7 +101,7 @@ def feeds_revoke(feed_id: int):
     else:
         db.session.commit()
         flash(_("Feed revoked: calendars subscribed to it no longer update."), "success")
-    return redirect(url_for("manager.feeds_list"))
+    return redirect(url_for("feeds.manage"))
 
 
 @bp.get("/feeds/<token>.ics")

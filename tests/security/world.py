@@ -106,7 +106,7 @@ class World:
             "cultures.record_event": {"kind": "observation"},
             "bootstrap.static": {"filename": "css/bootstrap.min.css"},
             # A live calendar feed (the revoke page acts on another one).
-            "manager.feed": {"token": self.ids.get("feed_token")},
+            "feeds.feed": {"token": self.ids.get("feed_token")},
         }.get(rule.endpoint, {})
         values = {
             arg: special.get(arg, own.get(arg, self.ids.get(arg))) for arg in sorted(rule.arguments)
