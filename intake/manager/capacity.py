@@ -375,17 +375,24 @@ class BarChart:
     over: list[int]
 
 
-def nice_top(value: Number) -> int:
-    """The smallest 1, 2 or 5 × 10^k (k ≥ 0) at or above ``value``."""
-    if value <= 1:
-        return 1
+def nice_step(value: Number, ticks: int = 5) -> int:
+    """A round step (1, 2 or 5 × 10^k, at least 1) for about ``ticks`` steps up to ``value``."""
+    raw = Fraction(value) / ticks
     magnitude = 1
-    while magnitude * 10 < value:
+    while magnitude * 10 <= raw:
         magnitude *= 10
     for step in (1, 2, 5, 10):
-        if step * magnitude >= value:
+        if step * magnitude >= raw:
             return step * magnitude
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def nice_top(value: Number) -> int:
+    """The axis top: the smallest multiple of ``nice_step`` at or above ``value`` (≥ 1)."""
+    if value <= 0:
+        return 1
+    step = nice_step(value)
+    return max(-(-Fraction(value) // step) * step, 1)
 
 
 def _r(value: float) -> float:
@@ -432,11 +439,7 @@ def bar_chart(
                 Rect(_r(x), _r(y_top), _r(bar_w), _r(y_base - y_top), series, value, index)
             )
             base += value
-    # 1 → 0, 1; 2, 20 … → quarters; 5, 10, 50, 100 … → fifths: round labels.
-    if top_value == 1:
-        step = Fraction(1)
-    else:
-        step = Fraction(top_value, 4 if str(top_value)[0] == "2" else 5)
+    step = nice_step(top_value)
     ticks, value = [], Fraction(0)
     while value <= top_value:
         ticks.append(Tick(_r(y_of(value)), value))

@@ -102,8 +102,8 @@ def page():
         [[("used", used)] for _day, used in data.places],
         [_day_label(day) for day, _used in data.places],
         capacity=[data.places_capacity] * len(data.places),
-        width=900,
-        height=280,
+        width=640,
+        height=260,
         label_every=7,
     )
     place_weeks = [(week_labels[n], data.places[7 * n : 7 * n + 7]) for n in range(len(data.weeks))]

@@ -251,28 +251,41 @@ def test_daily_places_fill_missing_days_with_zero():
 
 @pytest.mark.parametrize(
     "value, top",
-    [(0, 1), (1, 1), (Fraction(3, 2), 2), (2, 2), (3, 5), (7, 10), (10, 10), (11, 20), (42, 50)],
+    [
+        (0, 1),
+        (1, 1),
+        (Fraction(3, 2), 2),
+        (Fraction(11, 5), 3),
+        (6, 6),
+        (7, 8),
+        (10, 10),
+        (11, 15),
+        (42, 50),
+        (120, 150),
+        (48, 50),
+    ],
 )
 def test_a_round_top_for_the_axis(value, top):
     assert c.nice_top(value) == top
+    assert top % c.nice_step(top) == 0
 
 
 def test_bars_stack_bottom_up_with_a_capacity_line():
     chart = c.bar_chart(
-        [[("confirmed", 2), ("expected", Fraction(1, 2))], [], [("confirmed", 6)]],
+        [[("confirmed", 2), ("expected", Fraction(1, 2))], [], [("confirmed", 10)]],
         ["A", "B", "C"],
         capacity=[4, 4, None],
         width=340,
         height=240,
         margin=(20, 20, 20, 20),
     )
-    # Plot 300 × 200; top value 10 (6 is the highest) → 20 px per visit.
+    # Plot 300 × 200; top value 10 → 20 px per visit.
     assert (chart.left, chart.top, chart.right, chart.bottom) == (20, 20, 320, 220)
     assert chart.top_value == 10
     first, second, third = chart.rects
     assert (first.series, first.y, first.height) == ("confirmed", 180.0, 40.0)
     assert (second.series, second.y, second.height) == ("expected", 170.0, 10.0)
-    assert second.x == first.x and third.index == 2 and third.height == 120.0
+    assert second.x == first.x and third.index == 2 and third.height == 200.0
     assert [r.index for r in chart.rects] == [0, 0, 2]  # an empty week draws nothing
     # The line: 4 visits → y 140 over the first two slots, none over the third.
     assert chart.capacity_path == "M 20.0 140.0 H 120.0 V 140.0 H 220.0"
