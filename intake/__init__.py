@@ -108,6 +108,7 @@ def _register_models() -> None:
     from intake.core import models as _core  # noqa: F401
     from intake.cultures import models as _cultures  # noqa: F401
     from intake.eligibility import models as _eligibility  # noqa: F401
+    from intake.manager import models as _manager  # noqa: F401
     from intake.notifications import models as _notifications  # noqa: F401
     from intake.reinfusion import models as _reinfusion  # noqa: F401
     from intake.scheduling import models as _scheduling  # noqa: F401
@@ -117,6 +118,8 @@ def _register_blueprints(app: Flask) -> None:
     from intake.accounts.views import bp as accounts_bp
     from intake.cultures.views import bp as cultures_bp
     from intake.eligibility.views import bp as eligibility_bp
+    from intake.manager.capacity_views import bp as capacity_bp
+    from intake.manager.feeds_views import bp as feeds_bp
     from intake.manager.pipeline_views import bp as manager_pipeline_bp
     from intake.manager.views import bp as manager_bp
     from intake.notifications.views import bp as notifications_bp
@@ -131,6 +134,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(patients_bp)
     app.register_blueprint(manager_bp)
     app.register_blueprint(manager_pipeline_bp)
+    app.register_blueprint(capacity_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(eligibility_bp)
     app.register_blueprint(scheduling_bp)

@@ -42,6 +42,7 @@ PURE = [
     "manager/schedule.py",
     "manager/pipeline.py",
     "manager/deadlines.py",
+    "manager/capacity.py",
 ]
 
 

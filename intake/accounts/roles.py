@@ -18,6 +18,9 @@ class Role(enum.StrEnum):
 
 STAFF_ROLES = (Role.COORDINATOR, Role.DOCTOR, Role.LAB, Role.MANAGER, Role.ADMIN)
 CLINICAL_ROLES = (Role.COORDINATOR, Role.DOCTOR, Role.MANAGER)
+# Who books, moves, cancels and checks in visits: the front desk and the
+# doctors. Managers read the schedule; they change settings and closures only.
+DESK_ROLES = (Role.COORDINATOR, Role.DOCTOR)
 
 ROLE_LABELS = {
     Role.PATIENT: N_("Patient"),

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from intake.accounts.models import User
-from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.accounts.roles import DESK_ROLES, Role
 from intake.core import audit, settings
 from intake.core.errors import DomainError, FormErrors, NotAllowed
 from intake.core.types import utcnow
@@ -103,7 +103,7 @@ def _check_collection(
     blood_volume_ml: int,
     actor: User,
 ) -> tuple[str, TissueUnit]:
-    if actor is None or actor.role not in CLINICAL_ROLES:
+    if actor is None or actor.role not in DESK_ROLES:
         raise NotAllowed(_("Only clinic staff can complete a visit."))
     if appointment.visit_type.kind != VisitKind.COLLECTION:
         raise DomainError(_("This visit is not a collection visit."))

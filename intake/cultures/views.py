@@ -14,7 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.accounts.roles import CLINICAL_ROLES, DESK_ROLES, Role
 from intake.core.access import require, role_required
 from intake.core.errors import DomainError
 from intake.core.text import N_
@@ -327,7 +327,7 @@ def _collection(appointment_id: int) -> Appointment:
 
 
 @bp.route("/collections/<int:appointment_id>/complete", methods=["GET", "POST"])
-@role_required(*CLINICAL_ROLES)
+@role_required(*DESK_ROLES)
 def complete_collection(appointment_id: int):
     appointment = _collection(appointment_id)
     form = forms.CollectionForm()

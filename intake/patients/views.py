@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from intake.accounts import services as account_services
-from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.accounts.roles import CLINICAL_ROLES, DESK_ROLES, Role
 from intake.core.access import can_view_patient, require, role_required
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
@@ -112,6 +112,7 @@ def record(patient_id: int):
         patient=patient,
         invite_form=invite,
         can_register=current_user.role in services.REGISTRARS,
+        can_book=current_user.role in DESK_ROLES,
         sex_labels=SEX_LABELS,
         course_status_labels=COURSE_STATUS_LABELS,
         **_record_context(patient),
@@ -143,6 +144,7 @@ def invite(patient_id: int):
         patient=patient,
         invite_form=form,
         can_register=True,
+        can_book=True,
         sex_labels=SEX_LABELS,
         course_status_labels=COURSE_STATUS_LABELS,
         **_record_context(patient),

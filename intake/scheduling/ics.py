@@ -34,6 +34,16 @@ def uid_for(appointment: Appointment) -> str:
     return f"appointment-{appointment.id}@{host}"
 
 
+def new_calendar() -> Calendar:
+    """An empty VCALENDAR with the clinic's PRODID (one per file or feed)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    return calendar
+
+
 def filename_for(appointment: Appointment) -> str:
     return f"visit-{appointment.id}.ics"
 
@@ -61,11 +71,7 @@ def build(appointment: Appointment, *, locale: str, link: str | None = None) -> 
             lines.append(_("See or change your visits: %(link)s", link=link))
         alarm_text = _("Tomorrow: %(visit)s", visit=visit_name)
 
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar = new_calendar()
 
     event = Event()
     event.add("uid", uid_for(appointment))

@@ -42,7 +42,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from intake.accounts.models import User
-from intake.accounts.roles import CLINICAL_ROLES, Role
+from intake.accounts.roles import DESK_ROLES, Role
 from intake.core import audit, settings
 from intake.core.errors import Conflict, DomainError, NotAllowed
 from intake.core.types import utcnow
@@ -145,7 +145,7 @@ def _is_patient(actor: User | None) -> bool:
 
 
 def _require_staff(actor: User | None) -> None:
-    if actor is None or actor.role not in CLINICAL_ROLES:
+    if actor is None or actor.role not in DESK_ROLES:
         raise NotAllowed(_("Only clinic staff can do this."))
 
 

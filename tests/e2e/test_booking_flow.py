@@ -202,10 +202,12 @@ def test_scheduling_staff_pages_are_accessible(
     db.session.commit()
     patient = make_approved_patient(full_name="Anna Smith")
     manager = make_user(Role.MANAGER, locale="en")
-    patient_id, email = patient.id, manager.email
+    coordinator = make_user(Role.COORDINATOR, locale="en")
+    patient_id, email, desk_email = patient.id, manager.email, coordinator.email
     db.session.remove()
+    # The manager sets the clinic up; booking is the front desk's (issue 11).
     log_in(page, live_server, email)
-    pages = [
+    setup_pages = [
         "/scheduling/resources",
         "/scheduling/resources/new",
         "/scheduling/resources/1",
@@ -213,11 +215,20 @@ def test_scheduling_staff_pages_are_accessible(
         "/scheduling/visit-types/2",
         "/scheduling/closures",
         "/desk",
+    ]
+    desk_pages = [
+        "/desk",
         "/desk/book?q=anna",
         f"/desk/book?patient_id={patient_id}",
         f"/desk/book?patient_id={patient_id}&visit_type=collection",
     ]
-    for path in pages:
+    for path in setup_pages:
+        page.goto(f"{live_server}{path}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert_accessible(page)
+    page.context.clear_cookies()  # a fresh session for the front desk
+    log_in(page, live_server, desk_email)
+    for path in desk_pages:
         page.goto(f"{live_server}{path}")
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_accessible(page)

@@ -197,6 +197,7 @@ FALLBACK_FIELDS = {
     "eligibility.consent_sign": ["document_id", "fingerprint", "has_read", "password"],
     "eligibility.questionnaire_page": ["action", "indication", "indication_details"],
     "eligibility.questionnaire_submit": ["confirm"],
+    "feeds.revoke": ["csrf_token"],
     "eligibility.review_decide": [
         "decision-decision",
         "decision-reason",

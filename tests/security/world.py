@@ -30,6 +30,7 @@ from intake.eligibility import services as eligibility
 from intake.eligibility.demo import make_ready_to_book
 from intake.eligibility.models import ConsentSignature, Indication, PanelItemDefinition
 from intake.extensions import db
+from intake.manager import feeds
 from intake.notifications.models import Message
 from intake.patients import trip_services
 from intake.patients.services import current_course
@@ -127,6 +128,8 @@ class World:
             },
             "manager_pipeline.stage_list": {"stage": "in_culture"},
             "bootstrap.static": {"filename": "css/bootstrap.min.css"},
+            # A live calendar feed (the revoke page acts on another one).
+            "feeds.feed": {"token": self.ids.get("feed_token")},
         }.get(rule.endpoint, {})
         values = {
             arg: special.get(arg, own.get(arg, self.ids.get(arg))) for arg in sorted(rule.arguments)
@@ -312,6 +315,11 @@ def build_world() -> World:
     if closure is None:
         raise AssertionError("the demo set-up has no closure")
     world = World(staff=staff, alice=alice, bob=bob)
+    room = db.session.execute(
+        select(Resource).where(Resource.code == "procedure-room-1")
+    ).scalar_one()
+    _live, feed_token = feeds.create_feed(room, actor=staff["manager"], locale="en")
+    revocable, _token = feeds.create_feed(room, actor=staff["manager"], locale="en")
     world.ids = {
         "closure_id": closure.id,
         "resource_id": _first(Resource).id,
@@ -324,6 +332,8 @@ def build_world() -> World:
         "question_code": "indication",
         "token": "not-a-token",
         "filename": "css/app.css",
+        "feed_token": feed_token,
+        "feed_id": revocable.id,
     }
     today = scheduling_queries.clinic_calendar().today(utcnow())
     world.query = {

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from intake.accounts.roles import CLINICAL_ROLES
+from intake.accounts.roles import CLINICAL_ROLES, DESK_ROLES
 from intake.core import parsing
 from intake.core.access import require, role_required
 from intake.core.errors import DomainError
@@ -50,7 +50,9 @@ STATUS_ACTIONS = {
 
 def allowed_actions(appointment: Appointment, cal: queries.ClinicCalendar, now: datetime):
     """The status buttons the desk shows for ``appointment`` now (the rule:
-    ``visit_status.allowed_actions``)."""
+    ``visit_status.allowed_actions``); none for a reader (a manager)."""
+    if current_user.role not in DESK_ROLES:
+        return ()
     return visit_status.allowed_actions(
         appointment.status,
         visit_day=cal.local_date(appointment.start_at),
@@ -65,6 +67,7 @@ def _desk_row_context() -> dict:
         "status_labels": STATUS_LABELS,
         "mode_labels": MODE_LABELS,
         "Status": AppointmentStatus,
+        "can_book": current_user.role in DESK_ROLES,
     }
 
 
@@ -129,7 +132,7 @@ def desk_visit(appointment_id: int):
 
 
 @bp.post("/desk/visits/<int:appointment_id>/status")
-@role_required(*CLINICAL_ROLES)
+@role_required(*DESK_ROLES)
 def desk_status(appointment_id: int):
     appointment = _desk_appointment(appointment_id)
     form = StatusForm()
@@ -155,7 +158,7 @@ def desk_status(appointment_id: int):
 
 
 @bp.post("/desk/visits/<int:appointment_id>/cancel")
-@role_required(*CLINICAL_ROLES)
+@role_required(*DESK_ROLES)
 def desk_cancel(appointment_id: int):
     appointment = _desk_appointment(appointment_id)
     form = StaffCancelForm()
@@ -176,7 +179,7 @@ def desk_cancel(appointment_id: int):
 
 
 @bp.route("/desk/visits/<int:appointment_id>/reschedule", methods=["GET", "POST"])
-@role_required(*CLINICAL_ROLES)
+@role_required(*DESK_ROLES)
 def desk_reschedule(appointment_id: int):
     appointment = _desk_appointment(appointment_id)
     vt = appointment.visit_type
@@ -223,7 +226,7 @@ def desk_reschedule(appointment_id: int):
 
 
 @bp.route("/desk/book", methods=["GET", "POST"])
-@role_required(*CLINICAL_ROLES)
+@role_required(*DESK_ROLES)
 def desk_book():
     search = request.args.get("q", "").strip()[:100]
     patient_id = query_int("patient_id")
