@@ -65,6 +65,9 @@ update-messages: extract-messages
 
 bench: install-test
 	$(BIN)/python scripts/bench_availability.py
+	$(BIN)/python scripts/bench_lab_board.py
+	$(BIN)/python scripts/bench_schedule.py
+	$(BIN)/python scripts/bench_pipeline.py
 
 # Gunicorn (4 sync workers) on SQLite and on a throwaway PostgreSQL, loopback
 # only: 50 clients racing for the last seats, a worker killed mid-load; the

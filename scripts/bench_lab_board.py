@@ -18,18 +18,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import sqlite3
-import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchlib import bench_app, logged_in, time_page
 
 PASSWORD = "Bench-Lab-2026"  # noqa: S105 - a throw-away database
 
@@ -157,56 +151,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    from sqlalchemy import event, func, select
+    from sqlalchemy import func, select
 
-    from intake import create_app
     from intake.cultures.models import Batch
     from intake.extensions import db
 
-    with tempfile.TemporaryDirectory() as folder:
-        uri = f"sqlite:///{folder}/bench.db"
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False},
-            config_object="config.TestConfig",
-        )
-        with app.app_context():
-            started = time.perf_counter()
-            build(app, args.batches)
-            built = time.perf_counter() - started
-            count = db.session.execute(select(func.count()).select_from(Batch)).scalar_one()
-            client = app.test_client()
-            with client.post(
-                "/login", data={"email": "lab@bench.example", "password": PASSWORD}
-            ) as r:
-                assert r.status_code == 302, r.status_code
-            statements: list[str] = []
-
-            def before(conn, cursor, statement, *rest):
-                if not re.match(r"\s*(SAVEPOINT|RELEASE|PRAGMA)", statement):
-                    statements.append(statement)
-
-            timings = []
-            with client.get("/lab") as r:  # warm-up (template compile, caches)
-                assert r.status_code == 200
-            event.listen(db.engine, "before_cursor_execute", before)
-            for _ in range(args.runs):
-                statements.clear()
-                t0 = time.perf_counter()
-                with client.get("/lab") as r:
-                    body = r.get_data()
-                timings.append((time.perf_counter() - t0) * 1000)
-                assert r.status_code == 200 and b"data-batch" in body
-            event.remove(db.engine, "before_cursor_execute", before)
-            db.engine.dispose()
-    timings.sort()
+    with bench_app() as app:
+        started = time.perf_counter()
+        build(app, args.batches)
+        built = time.perf_counter() - started
+        count = db.session.execute(select(func.count()).select_from(Batch)).scalar_one()
+        client = logged_in(app, "lab@bench.example", PASSWORD)
+        board = time_page(client, "/lab", args.runs, b"data-batch")
     print(
         f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
         f"{count} batches (built in {built:.1f} s), {args.runs} runs"
     )
     print(
-        f"GET /lab: median {statistics.median(timings):.1f} ms, "
-        f"p90 {timings[int(len(timings) * 0.9) - 1]:.1f} ms, min {timings[0]:.1f} ms, "
-        f"{len(statements)} SQL statements a request"
+        f"GET /lab: median {board.median_wall:.1f} ms, p90 {board.p90_wall:.1f} ms, "
+        f"min {board.wall[0]:.1f} ms, CPU median {board.median_cpu:.1f} ms, "
+        f"{board.statements} SQL statements a request"
     )
 
 

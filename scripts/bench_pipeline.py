@@ -24,18 +24,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import sqlite3
-import statistics
-import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchlib import bench_app, logged_in, time_page
 
 PASSWORD = "Bench-Pipeline-2026"  # noqa: S105 - a throw-away database
 
@@ -285,77 +279,42 @@ def build(courses: int) -> None:
     db.session.commit()
 
 
-def _time(client, url: str, runs: int, statements: list[str], marker: bytes):
-    wall, cpu, counts = [], [], []
-    with client.get(url) as r:  # warm-up (template compile)
-        assert r.status_code == 200, (url, r.status_code)
-    for _ in range(runs):
-        statements.clear()
-        w0, c0 = time.perf_counter(), time.process_time()
-        with client.get(url) as r:
-            body = r.get_data()
-        cpu.append((time.process_time() - c0) * 1000)
-        wall.append((time.perf_counter() - w0) * 1000)
-        counts.append(len(statements))
-        assert r.status_code == 200 and marker in body, url
-    return statistics.median(wall), statistics.median(cpu), max(counts)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--courses", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    from sqlalchemy import event, func, select
+    from sqlalchemy import func, select
 
-    from intake import create_app
     from intake.extensions import db
     from intake.patients.models import Course
 
-    with tempfile.TemporaryDirectory() as folder:
-        uri = f"sqlite:///{folder}/bench.db"
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False},
-            config_object="config.TestConfig",
+    with bench_app() as app:
+        started = time.perf_counter()
+        build(args.courses)
+        built = time.perf_counter() - started
+        count = db.session.execute(select(func.count()).select_from(Course)).scalar_one()
+        client = logged_in(app, "manager@bench.example", PASSWORD)
+        pages = (
+            ("/manager", b"Overview"),
+            ("/manager/pipeline", b"pipeline-total"),
+            ("/manager/pipeline/in_culture", b"stage-list"),
+            ("/manager/pipeline/awaiting_review?page=5", b"stage-list"),
         )
-        with app.app_context():
-            started = time.perf_counter()
-            build(args.courses)
-            built = time.perf_counter() - started
-            count = db.session.execute(select(func.count()).select_from(Course)).scalar_one()
-            client = app.test_client()
-            with client.post(
-                "/login", data={"email": "manager@bench.example", "password": PASSWORD}
-            ) as r:
-                assert r.status_code == 302, r.status_code
-            statements: list[str] = []
-
-            def before(conn, cursor, statement, *rest):
-                if not re.match(r"\s*(SAVEPOINT|RELEASE|PRAGMA)", statement):
-                    statements.append(statement)
-
-            event.listen(db.engine, "before_cursor_execute", before)
-            pages = (
-                ("/manager", b"Overview"),
-                ("/manager/pipeline", b"pipeline-total"),
-                ("/manager/pipeline/in_culture", b"stage-list"),
-                ("/manager/pipeline/awaiting_review?page=5", b"stage-list"),
-            )
-            results = {
-                url: _time(client, url, args.runs, statements, marker) for url, marker in pages
-            }
-            event.remove(db.engine, "before_cursor_execute", before)
-            db.engine.dispose()
+        results = {url: time_page(client, url, args.runs, marker) for url, marker in pages}
     print(
         f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
         f"{count} courses (built in {built:.1f} s), {args.runs} runs each"
     )
-    base_wall, base_cpu, _n = results["/manager"]
+    base = results["/manager"]
     print("| request | median (wall) | median CPU | CPU ratio to /manager | SQL statements |")
     print("|---|---|---|---|---|")
-    for url, (wall, cpu, n) in results.items():
-        print(f"| `GET {url}` | {wall:.1f} ms | {cpu:.1f} ms | {cpu / base_cpu:.1f} × | {n} |")
+    for url, t in results.items():
+        print(
+            f"| `GET {url}` | {t.median_wall:.1f} ms | {t.median_cpu:.1f} ms | "
+            f"{t.median_cpu / base.median_cpu:.1f} × | {t.statements} |"
+        )
 
 
 if __name__ == "__main__":

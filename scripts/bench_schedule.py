@@ -26,17 +26,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import sqlite3
-import statistics
-import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchlib import bench_app, logged_in, time_page
 
 PASSWORD = "Bench-Mgr-2026"  # noqa: S105 - a throw-away database
 WEEK = date(2027, 3, 1)  # a Monday of an ordinary week
@@ -145,89 +139,41 @@ def build(visits: int) -> None:
     db.session.commit()
 
 
-def measure(client, url: str, runs: int, check: bytes) -> tuple[list[float], list[float]]:
-    wall, cpu = [], []
-    with client.get(url) as r:  # warm-up (template compile, caches)
-        assert r.status_code == 200
-    for _ in range(runs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        with client.get(url) as r:
-            body = r.get_data()
-        cpu.append((time.process_time() - c0) * 1000)
-        wall.append((time.perf_counter() - t0) * 1000)
-        assert r.status_code == 200 and check in body
-    return sorted(wall), sorted(cpu)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    from sqlalchemy import event, func, select
+    from sqlalchemy import func, select
 
-    from intake import create_app
     from intake.extensions import db
     from intake.scheduling.models import Appointment, Hold
 
-    with tempfile.TemporaryDirectory() as folder:
-        uri = f"sqlite:///{folder}/bench.db"
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False},
-            config_object="config.TestConfig",
-        )
-        with app.app_context():
-            started = time.perf_counter()
-            build(args.visits)
-            built = time.perf_counter() - started
-            count = db.session.execute(select(func.count()).select_from(Appointment)).scalar_one()
-            holds = db.session.execute(select(func.count()).select_from(Hold)).scalar_one()
-            client = app.test_client()
-            with client.post(
-                "/login", data={"email": "manager@bench.example", "password": PASSWORD}
-            ) as r:
-                assert r.status_code == 302, r.status_code
-            busy = f"/manager/schedule?view=week&date={WEEK.isoformat()}"
-            empty = f"/manager/schedule?view=week&date={(WEEK + timedelta(days=70)).isoformat()}"
-            statements: list[str] = []
-
-            def before(conn, cursor, statement, *rest):
-                if not re.match(r"\s*(SAVEPOINT|RELEASE|PRAGMA)", statement):
-                    statements.append(statement)
-
-            base_wall, base_cpu = measure(client, empty, args.runs, b'data-layout="grid"')
-            busy_wall, busy_cpu = measure(client, busy, args.runs, b"data-visit=")
-            event.listen(db.engine, "before_cursor_execute", before)
-            with client.get(busy) as r:
-                assert r.status_code == 200
-            busy_statements = len(statements)
-            statements.clear()
-            with client.get(empty) as r:
-                assert r.status_code == 200
-            empty_statements = len(statements)
-            event.remove(db.engine, "before_cursor_execute", before)
-            db.engine.dispose()
-
-    def p90(values: list[float]) -> float:
-        return values[max(0, int(len(values) * 0.9) - 1)]
-
+    with bench_app() as app:
+        started = time.perf_counter()
+        build(args.visits)
+        built = time.perf_counter() - started
+        count = db.session.execute(select(func.count()).select_from(Appointment)).scalar_one()
+        holds = db.session.execute(select(func.count()).select_from(Hold)).scalar_one()
+        client = logged_in(app, "manager@bench.example", PASSWORD)
+        busy = f"/manager/schedule?view=week&date={WEEK.isoformat()}"
+        empty = f"/manager/schedule?view=week&date={(WEEK + timedelta(days=70)).isoformat()}"
+        base = time_page(client, empty, args.runs, b'data-layout="grid"')
+        full = time_page(client, busy, args.runs, b"data-visit=")
     print(
         f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
         f"{count} visits in the week, {holds} hold rows (built in {built:.1f} s), "
         f"{args.runs} runs each"
     )
-    for name, wall, cpu, n in (
-        ("empty week (baseline)", base_wall, base_cpu, empty_statements),
-        (f"week with {count} visits", busy_wall, busy_cpu, busy_statements),
-    ):
+    for name, t in (("empty week (baseline)", base), (f"week with {count} visits", full)):
         print(
-            f"{name}: median {statistics.median(wall):.1f} ms, p90 {p90(wall):.1f} ms, "
-            f"CPU median {statistics.median(cpu):.1f} ms, {n} SQL statements a request"
+            f"{name}: median {t.median_wall:.1f} ms, p90 {t.p90_wall:.1f} ms, "
+            f"CPU median {t.median_cpu:.1f} ms, {t.statements} SQL statements a request"
         )
     print(
-        f"ratio busy / baseline: {statistics.median(busy_wall) / statistics.median(base_wall):.1f}"
-        f" (wall), {statistics.median(busy_cpu) / statistics.median(base_cpu):.1f} (CPU)"
+        f"ratio busy / baseline: {full.median_wall / base.median_wall:.1f}"
+        f" (wall), {full.median_cpu / base.median_cpu:.1f} (CPU)"
     )
 
 
