@@ -200,15 +200,11 @@ def test_the_change_pages_say_why(app, client, offer, role, page, data):
     assert 'id="locked-note"' in body or "reinfusion page" in body
 
 
-@pytest.mark.parametrize("role", ["patient", "coordinator", "doctor", "manager"])
-def test_the_scheduling_services_refuse_a_locked_visit(offer, manager, role):
+@pytest.mark.parametrize("role", ["patient", "coordinator", "doctor"])
+def test_the_scheduling_services_refuse_a_locked_visit(offer, role):
+    """(A manager changes no visit at all: tests/manager/test_read_only.py.)"""
     o, dose = locked_offer(offer)
-    actor = {
-        "patient": o.user,
-        "coordinator": o.coordinator,
-        "doctor": o.doctor,
-        "manager": manager,
-    }[role]
+    actor = {"patient": o.user, "coordinator": o.coordinator, "doctor": o.doctor}[role]
     appointment = dose.appointment
     new_start = other_time(o, dose)
     with pytest.raises(DomainError) as caught:
