@@ -21,6 +21,9 @@ def _empty(app):
     db.drop_all()
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    # Close the pool's connections now (a migration test's app is thrown away;
+    # an open PostgreSQL connection collected later warns in another test).
+    db.engine.dispose()
 
 
 def test_upgrade_from_empty_matches_models(tmp_path):

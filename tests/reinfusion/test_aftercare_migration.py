@@ -24,7 +24,7 @@ ROWS = (
     " '2026-11-01 00:00:00')",
     "INSERT INTO reinfusion_bedside_checks (id, appointment_id, dose_id, course_id, patient_id,"
     " label_read, batch_id, name_read, date_of_birth_read, matched, checked_by_id, checked_at)"
-    " VALUES (1, :visit, 1, :course, :patient, 'TKY26000001', 1, 'x', '1970-01-01', 1,"
+    " VALUES (1, :visit, 1, :course, :patient, 'TKY26000001', 1, 'x', '1970-01-01', TRUE,"
     " :doctor, '2026-11-01 00:00:00')",
     "INSERT INTO reinfusion_administrations (id, dose_id, appointment_id, batch_id, course_id,"
     " patient_id, clearance_id, bedside_check_id, route, cells_given, started_at, ended_at,"
