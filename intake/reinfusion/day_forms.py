@@ -68,6 +68,7 @@ class DosePlanForm(FlaskForm):
 
     count = SelectField(
         _l("Number of doses"),
-        choices=[SelectChoice(str(n), str(n)) for n in range(1, MAX_DOSES + 1)],
+        coerce=int,
+        choices=[SelectChoice(n, str(n)) for n in range(1, MAX_DOSES + 1)],
     )
     reason = _note(_l("Doctor's reason for a dose above the limit"))

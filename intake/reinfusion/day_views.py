@@ -291,7 +291,7 @@ def _render_plan(batch: Batch, form: DosePlanForm, *, errors=None, form_data=Non
     existing = services.batch_doses(batch)
     active = [d for d in existing if d.status != DoseStatus.CANCELLED]
     if form_data is None:
-        form.count.data = str(max((d.number for d in active), default=1))
+        form.count.data = max((d.number for d in active), default=1)
     booked = [
         _cal().local_date(d.appointment.start_at) if d.appointment is not None else None
         for d in active
@@ -343,7 +343,7 @@ def plan(batch_id: int):
     data = request.form
     errors: dict[str, list[str]] = {}
     if form.validate_on_submit():
-        count = int(form.count.data)
+        count = form.count.data
         planned = []
         for number in range(1, count + 1):
             planned.append(

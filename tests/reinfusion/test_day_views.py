@@ -228,3 +228,11 @@ def test_the_dose_plan_is_reached_from_the_batch_page(client, visit, doctor, lab
     client.post("/logout")
     log_in(client, lab)
     assert "dose-plan-link" not in get(client, f"/lab/batches/{visit.batch.id}")
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "99999999999999999999", "0", "7"])
+def test_a_dose_count_not_offered_is_refused_beside_the_field(client, visit, doctor, bad):
+    log_in(client, doctor)
+    url = f"/reinfusion/batches/{visit.batch.id}/doses"
+    page = post(client, url, {"count": bad, "route_1": "local", "cells_1": "1"}, status=422)
+    assert 'id="count"' in page and count(Dose) == 1
