@@ -164,6 +164,17 @@ def _clear(visit: Appointment, staff: dict, at: datetime) -> None:
     )
 
 
+def _arrival_today(visit: Appointment, now: datetime) -> datetime:
+    """When the patient of the day arrived: half an hour before the visit, or
+    now if that is later, but never so late that the clearance ten minutes on
+    falls on the next clinic day (a seed run just before local midnight)."""
+    cal = scheduling_queries.clinic_calendar()
+    at = max(now, visit.start_at - timedelta(minutes=30))
+    if cal.local_date(at + timedelta(minutes=15)) != cal.local_date(visit.start_at):
+        at = visit.start_at - timedelta(minutes=30)
+    return at
+
+
 def _give(dose: Dose, staff: dict) -> None:
     """The whole day of a dose in the past: check-in, clearance, bedside check,
     administration and observation."""
@@ -303,7 +314,7 @@ def seed_reinfusion() -> list[str]:
             continue
         visit = dose.appointment
         if cal.local_date(visit.start_at) == today:
-            _clear(visit, staff, max(now, visit.start_at - timedelta(minutes=30)))
+            _clear(visit, staff, _arrival_today(visit, now))
             made.append(f"{batch.patient.full_name} checked in and cleared for today")
         else:
             made.append(f"{batch.patient.full_name}'s reinfusion on the next open day")
