@@ -40,6 +40,10 @@ class Config:
     PATIENT_IDLE_TIMEOUT_SECONDS = int(os.environ.get("PATIENT_IDLE_TIMEOUT_SECONDS", "3600"))
 
     RATELIMIT_ENABLED = True
+    # Where the rate limits count: "memory://" (each process on its own: one
+    # development server), "database://" (the clinic's database, shared by
+    # every worker and app server), or "redis://host:6379/0" (pip install
+    # ".[redis]"). Production counts in the database unless told otherwise.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
@@ -82,6 +86,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "database://")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

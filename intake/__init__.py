@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None, config_object: str | None = None
     _bounded_int_urls(app)
 
     from intake import errors, templating
+    from intake.core import ratelimit as _ratelimit  # noqa: F401 - registers database://
     from intake.core import security, sqlite
     from intake.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -106,6 +107,7 @@ def _register_models() -> None:
     # Import every model module so metadata (and migrations) see all tables.
     from intake.accounts import models as _accounts  # noqa: F401
     from intake.core import models as _core  # noqa: F401
+    from intake.core import ratelimit as _ratelimit  # noqa: F401
     from intake.cultures import models as _cultures  # noqa: F401
     from intake.eligibility import models as _eligibility  # noqa: F401
     from intake.manager import models as _manager  # noqa: F401
