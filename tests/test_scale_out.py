@@ -340,6 +340,9 @@ def test_two_app_servers_share_seats_rate_limits_and_sessions(scale_url, tmp_pat
         assert refused.startswith("/book/consultation")
         status, _, page = on_b.get(b.port, refused)
         assert status == 200 and TAKEN in page
+        # The same form sent again through the other server (a proxy's retry)
+        # is answered as booked, and books nothing more.
+        assert _book(on_a, b.port, s1, key_a) == "/visits"
         assert _booked_at(scale_url, seeded["start_values"][0]) == sorted(before_s1 + [p1_id])
 
         # ... and four patients racing for one seat, two on each server, get it once.
@@ -379,6 +382,26 @@ def test_two_app_servers_share_seats_rate_limits_and_sessions(scale_url, tmp_pat
         codes.append(guesser.post(a.port, "/login", {"email": "x@scale.test", "password": "x"})[0])
         codes.append(guesser.post(b.port, "/login", {"email": "x@scale.test", "password": "x"})[0])
         assert codes == [200] * LOGIN_LIMIT + [429, 429]
+        # Sent all at once over both servers' four workers, exactly the limit passes.
+        burst = [Client("198.51.100.90") for _ in range(2 * LOGIN_LIMIT + 2)]
+        for n, client in enumerate(burst):
+            client.get((a.port, b.port)[n % 2], "/login")
+        burst_codes: list = [None] * len(burst)
+        barrier = threading.Barrier(len(burst))
+
+        def attempt(n):
+            barrier.wait(30)
+            burst_codes[n] = burst[n].post(
+                (a.port, b.port)[n % 2], "/login", {"email": "x@scale.test", "password": "x"}
+            )[0]
+
+        threads = [threading.Thread(target=attempt, args=(n,)) for n in range(len(burst))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(burst_codes) == [200] * LOGIN_LIMIT + [429] * (LOGIN_LIMIT + 2)
+
         # Another client (another address) is not held back by that one.
         other = Client("198.51.100.78")
         other.get(b.port, "/login")
