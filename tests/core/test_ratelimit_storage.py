@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import socket
+import subprocess
 import threading
+import time
 
 import pytest
 from limits import RateLimitItemPerMinute
@@ -185,3 +189,51 @@ def test_redis_storage_is_chosen_by_its_uri(app):
     with limited.app_context():
         db.engine.dispose()
     assert isinstance(limiter.storage, RedisStorage)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("redis") is None or shutil.which("redis-server") is None,
+    reason="needs the redis extra and a redis-server binary",
+)
+def test_the_login_limit_counts_in_redis(app, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603
+        [
+            shutil.which("redis-server"),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        limited = _limited_app(
+            app,
+            RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0",
+            LOGIN_RATE_LIMIT="3 per minute",
+        )
+        for _ in range(50):
+            if limiter.storage.check():
+                break
+            time.sleep(0.1)
+        client = limited.test_client()
+        codes = []
+        for _ in range(4):
+            with client.post("/login", data={"email": "a@example.org", "password": "x"}) as r:
+                codes.append(r.status_code)
+        with limited.app_context():
+            db.engine.dispose()
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert codes == [200, 200, 200, 429]
