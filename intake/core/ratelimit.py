@@ -11,6 +11,7 @@ that rolls back its own work keeps the hits it was counted.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from intake.extensions import db
 
 SCHEME = "database"
+KEY_LENGTH = 255
 # Expired rows are deleted every this many increments (per process).
 PRUNE_EVERY = 500
 
@@ -33,13 +35,22 @@ class RateLimitCounter(db.Model):
 
     __tablename__ = "rate_limit_counters"
 
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
     hits: Mapped[int] = mapped_column(Integer)
     expires_epoch: Mapped[float] = mapped_column(Float(precision=53), index=True)
 
 
 def _app_engine():
     return db.engine
+
+
+def stored_key(key: str) -> str:
+    """The key as stored: a key longer than the column keeps its start and
+    ends in the SHA-256 of the whole, so distinct keys stay distinct."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[: KEY_LENGTH - len(digest) - 1]}#{digest}"
 
 
 class DatabaseStorage(Storage):
@@ -77,6 +88,7 @@ class DatabaseStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Count ``amount`` hits on ``key`` in one statement: a new or expired
         window starts at ``amount`` and ends ``expiry`` seconds from now."""
+        key = stored_key(key)
         now = self._clock()
         table = RateLimitCounter.__table__
         engine = self._engine()
@@ -101,6 +113,7 @@ class DatabaseStorage(Storage):
         return hits
 
     def get(self, key: str) -> int:
+        key = stored_key(key)
         table = RateLimitCounter.__table__
         with self._engine().connect() as conn:
             hits = conn.execute(
@@ -111,6 +124,7 @@ class DatabaseStorage(Storage):
         return hits or 0
 
     def get_expiry(self, key: str) -> float:
+        key = stored_key(key)
         table = RateLimitCounter.__table__
         now = self._clock()
         with self._engine().connect() as conn:
@@ -135,7 +149,7 @@ class DatabaseStorage(Storage):
     def clear(self, key: str) -> None:
         table = RateLimitCounter.__table__
         with self._engine().begin() as conn:
-            conn.execute(delete(table).where(table.c.key == key))
+            conn.execute(delete(table).where(table.c.key == stored_key(key)))
 
     def prune(self) -> int:
         """Delete the windows that have ended; returns how many."""

@@ -61,6 +61,18 @@ def test_increments_count_per_key_and_get_reads_them(storage, clock):
     assert storage.get_expiry("never/counted") == clock.now
 
 
+def test_keys_longer_than_the_column_are_counted_apart(storage):
+    long_a, long_b = "k/" + "a" * 400, "k/" + "a" * 399 + "b"
+    assert storage.incr(long_a, 60) == 1
+    assert storage.incr(long_a, 60) == 2
+    assert storage.incr(long_b, 60) == 1
+    assert (storage.get(long_a), storage.get(long_b)) == (2, 1)
+    keys = db.session.execute(select(RateLimitCounter.key)).scalars().all()
+    assert all(len(k) <= 255 for k in keys) and len(set(keys)) == 2
+    storage.clear(long_a)
+    assert storage.get(long_a) == 0
+
+
 def test_a_window_ends_after_its_expiry_and_the_next_starts_at_one(storage, clock):
     start = clock.now
     storage.incr("k", 60)
