@@ -115,6 +115,7 @@ ENTITY_LABELS: dict[str, str] = {
     "reinfusion_administrations": N_("Administration"),
     "follow_ups": N_("Follow-up contact"),
     "feed_tokens": N_("Calendar feed"),
+    "rate_limit_counters": N_("Rate limit counter"),
     "adverse_events": N_("Adverse event"),
     "closures": N_("Closure"),
     "consent_documents": N_("Consent document"),
