@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from intake.core.backup import pg_connection
 from intake.core.backup_policy import parse_backup_name
@@ -226,8 +226,8 @@ def _file_missing(path: Path) -> None:
         (_checksum_missing, "No checksum file"),
         (_one_byte_changed, "Checksum mismatch"),
         (_garbage_header, "not a readable"),
-        (_truncated, ""),
-        (_scrambled_middle, ""),
+        (_truncated, "not a readable"),
+        (_scrambled_middle, "not a readable"),
     ],
 )
 def test_a_bad_backup_is_refused_and_the_database_is_untouched(
@@ -240,6 +240,29 @@ def test_a_bad_backup_is_refused_and_the_database_is_untouched(
     assert "Error:" in result.output
     assert message in result.output
     assert "Restored from" not in result.output
+    assert snapshot() == damaged
+
+
+def test_a_restore_that_cannot_finish_leaves_the_database_untouched(backed_up, runner, monkeypatch):
+    """The app holds a write open for longer than the restore waits: the
+    restore gives up in one piece (SQLite: busy; PostgreSQL: lock timeout and
+    the single transaction rolled back)."""
+    from intake.core import backup as module
+
+    monkeypatch.setattr(module, "SQLITE_BUSY_SECONDS", 0.2)
+    monkeypatch.setattr(module, "PG_LOCK_WAIT_SECONDS", 0.5)
+    path, damaged = backed_up
+    worker_engine = create_engine(db.engine.url)  # the app, in another process
+    try:
+        with worker_engine.connect() as app_worker:
+            app_worker.execute(text("UPDATE patients SET family_name = family_name"))
+            result = restore(runner, path, "--yes")
+            app_worker.rollback()
+    finally:
+        worker_engine.dispose()
+    assert result.exit_code == 1, result.output
+    assert "the database is unchanged" in result.output
+    assert "stop the app's workers" in result.output
     assert snapshot() == damaged
 
 

@@ -23,6 +23,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,9 +49,11 @@ from intake.extensions import db
 
 log = logging.getLogger(__name__)
 
-# A restore waits this long for the app's open transactions on PostgreSQL,
-# then gives up (rolled back) instead of queueing behind them forever.
-PG_RESTORE_LOCK_TIMEOUT = "60s"
+# PostgreSQL: how long a backup or restore waits for the app's locks, then
+# gives up (a restore is rolled back) instead of queueing behind them forever.
+PG_LOCK_WAIT_SECONDS = 60.0
+# SQLite: how long a backup or restore waits for the app's locks.
+SQLITE_BUSY_SECONDS = 30.0
 
 
 class BackupError(Exception):
@@ -166,11 +169,11 @@ def backup_database(directory: Path | None = None, *, now: datetime | None = Non
 def _sqlite_backup(source: Path, target: Path) -> None:
     if not source.exists():
         raise BackupError(f"The database file {source} does not exist.")
-    src = sqlite3.connect(source, timeout=30)
+    src = sqlite3.connect(source, timeout=SQLITE_BUSY_SECONDS)
     try:
         dst = sqlite3.connect(target)
         try:
-            src.backup(dst)
+            _sqlite_copy(src, dst, SQLITE_BUSY_SECONDS)
             # One self-contained file (the copy would otherwise be in WAL mode).
             dst.execute("PRAGMA journal_mode=DELETE")
             _sqlite_check(dst, target)
@@ -180,6 +183,19 @@ def _sqlite_backup(source: Path, target: Path) -> None:
         raise BackupError(f"SQLite backup failed: {exc}") from exc
     finally:
         src.close()
+
+
+def _sqlite_copy(src: sqlite3.Connection, dst: sqlite3.Connection, wait_seconds: float) -> None:
+    """The whole database in one step (one transaction on ``dst``). Python's
+    ``backup`` retries a busy or locked step forever; give up after
+    ``wait_seconds`` instead (nothing is written then)."""
+    deadline = time.monotonic() + wait_seconds
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise sqlite3.OperationalError("database is locked")
+
+    src.backup(dst, progress=progress, sleep=0.05)
 
 
 def _sqlite_check(conn: sqlite3.Connection, path: Path) -> None:
@@ -238,23 +254,39 @@ def pg_connection(url: URL) -> tuple[str, dict[str, str]]:
     return uri, env
 
 
-def _run(args: list[str], env: dict[str, str], what: str) -> subprocess.CompletedProcess:
+def _run(
+    args: list[str], env: dict[str, str], what: str, *, watch=None
+) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL tool; ``watch()`` is called every 0.2 s while it runs."""
     try:
-        done = subprocess.run(  # noqa: S603 - a fixed tool, list arguments, no shell
-            args, env=env, capture_output=True, text=True, check=False
+        proc = subprocess.Popen(  # noqa: S603 - a fixed tool, list arguments, no shell
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
     except OSError as exc:
         raise BackupError(f"{what} could not run: {exc}") from exc
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise BackupError(f"{what} failed: {' '.join(detail[-3:]) or done.returncode}")
-    return done
+    while True:
+        try:
+            stdout, stderr = proc.communicate(timeout=0.2)
+            break
+        except subprocess.TimeoutExpired:
+            if watch is not None:
+                watch()
+    if proc.returncode != 0:
+        detail = (stderr or stdout).strip().splitlines()
+        raise BackupError(f"{what} failed: {' '.join(detail[-3:]) or proc.returncode}")
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
 
 def _pg_dump(url: URL, target: Path) -> None:
     uri, env = pg_connection(url)
     _run(
-        [pg_tool("pg_dump"), "--format=custom", f"--file={target}", f"--dbname={uri}"],
+        [
+            pg_tool("pg_dump"),
+            "--format=custom",
+            f"--lock-wait-timeout={int(PG_LOCK_WAIT_SECONDS * 1000)}",
+            f"--file={target}",
+            f"--dbname={uri}",
+        ],
         env,
         "pg_dump",
     )
@@ -339,24 +371,43 @@ def restore_database(
 def _sqlite_restore(source: Path, target: Path) -> None:
     src = sqlite3.connect(f"file:{quote(str(source.resolve()))}?mode=ro", uri=True)
     try:
-        dst = sqlite3.connect(target, timeout=30)
+        dst = sqlite3.connect(target, timeout=SQLITE_BUSY_SECONDS)
         try:
             # One write transaction on the live file: the app's connections
             # wait (busy_timeout) and then read the restored pages.
-            src.backup(dst)
+            _sqlite_copy(src, dst, SQLITE_BUSY_SECONDS)
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"SQLite restore failed (database unchanged): {exc}") from exc
+        raise BackupError(
+            f"SQLite restore failed: {exc} — the database is unchanged. (If it was "
+            "locked, stop the app's workers and try again.)"
+        ) from exc
     finally:
         src.close()
 
 
 def _pg_restore(source: Path, url: URL) -> None:
     uri, env = pg_connection(url)
-    env["PGOPTIONS"] = (
-        env.get("PGOPTIONS", "") + f" -c lock_timeout={PG_RESTORE_LOCK_TIMEOUT}"
-    ).strip()
+    # The archive sets lock_timeout = 0 itself, so a watchdog cancels the
+    # restore when it waits for the app's locks too long (rolled back).
+    env["PGAPPNAME"] = app_name = f"intake-restore-{os.getpid()}-{time.monotonic_ns()}"
+    cancelled = []
+
+    def watch() -> None:
+        with db.engine.connect() as conn:
+            stuck = conn.execute(
+                text(
+                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND wait_event_type = 'Lock'"
+                    " AND clock_timestamp() - query_start > make_interval(secs => :secs)"
+                ),
+                {"name": app_name, "secs": PG_LOCK_WAIT_SECONDS},
+            ).all()
+            conn.rollback()
+        if stuck:
+            cancelled.append(True)
+
     try:
         _run(
             [
@@ -371,12 +422,20 @@ def _pg_restore(source: Path, url: URL) -> None:
             ],
             env,
             "pg_restore",
+            watch=watch,
         )
     except BackupError as exc:
+        why = (
+            f"it waited more than {PG_LOCK_WAIT_SECONDS:g} s for the app's open "
+            "transactions; stop the app's workers and try again"
+            if cancelled
+            else str(exc)
+        )
         raise BackupError(
-            f"{exc} — rolled back, the database is unchanged. (If it waited for locks, "
-            "stop the app's workers and try again.)"
+            f"Restore failed ({why}) — rolled back, the database is unchanged."
         ) from exc
+    finally:
+        db.engine.dispose()
 
 
 # --- migration revision -----------------------------------------------------
@@ -395,10 +454,8 @@ def code_revisions() -> tuple[set[str], set[str]]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from intake import ROOT
-
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", current_app.extensions["migrate"].directory)
     script = ScriptDirectory.from_config(config)
     return set(script.get_heads()), {s.revision for s in script.walk_revisions()}
 
