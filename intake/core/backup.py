@@ -352,8 +352,10 @@ def restore_database(
     backed up, so a wrong restore can itself be undone."""
     path = Path(path)
     digest = verify_backup(path)
-    saved = backup_database(safety_dir) if safety_backup else None
     url = db.engine.url
+    if _dialect() == "sqlite" and not _sqlite_path(url).exists():
+        safety_backup = False  # a new, empty file: nothing to keep
+    saved = backup_database(safety_dir) if safety_backup else None
     # No connection of ours may hold a lock or a stale snapshot.
     db.session.remove()
     db.engine.dispose()
