@@ -4,7 +4,6 @@ table by table, row by row; a bad file is refused and changes nothing."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from pathlib import Path
 
@@ -363,23 +362,25 @@ def test_the_password_travels_in_the_environment_not_the_command_line():
     assert uri == "postgresql://clinic@/intake?host=%2Frun%2Fpg"
 
 
-@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="a scratch SQLite file")
-def test_a_backup_restores_into_a_new_sqlite_file_to_test_it(app, runner, make_patient, tmp_path):
-    """The monthly restore test: into a scratch database, the live one untouched."""
-    from intake import create_app
+def test_a_backup_restores_into_an_empty_database_to_test_it(app, runner, make_patient, tmp_path):
+    """The regular restore test: into a scratch database (SQLite: a new file;
+    PostgreSQL: the spare test database), the live one untouched."""
+    from tests.test_migrations import _empty, _migration_app
 
     make_patient(family_name="Kept")
     path = backup(runner, tmp_path / "b")
-    scratch = tmp_path / "scratch" / "check.db"
-    scratch.parent.mkdir()
-    other = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{scratch}"}, "config.TestConfig")
-    with other.app_context():  # the command runs in the current app's context
-        result = other.test_cli_runner().invoke(args=["restore", "--yes", str(path)])
-        assert result.exit_code == 0, result.output
-        assert "saved in" not in result.output  # nothing to save
-        names = db.session.execute(text("SELECT family_name FROM patients")).scalars().all()
-        db.session.remove()
-        db.engine.dispose()
+    (tmp_path / "scratch").mkdir()
+    scratch = _migration_app(tmp_path / "scratch")
+    with scratch.app_context():  # the command runs in the current app's context
+        _empty(scratch)
+        try:
+            result = scratch.test_cli_runner().invoke(args=["restore", "--yes", str(path)])
+            assert result.exit_code == 0, result.output
+            assert "saved in" not in result.output  # an empty database: nothing to save
+            names = db.session.execute(text("SELECT family_name FROM patients")).scalars().all()
+        finally:
+            db.session.remove()
+            _empty(scratch)
     assert names == ["Kept"]
     live = db.session.execute(
         select(AuditEntry.id).where(AuditEntry.action == "database.restore")

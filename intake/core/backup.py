@@ -353,8 +353,8 @@ def restore_database(
     path = Path(path)
     digest = verify_backup(path)
     url = db.engine.url
-    if _dialect() == "sqlite" and not _sqlite_path(url).exists():
-        safety_backup = False  # a new, empty file: nothing to keep
+    if safety_backup and not _has_app_tables():
+        safety_backup = False  # a new, empty database (a restore test): nothing to keep
     saved = backup_database(safety_dir) if safety_backup else None
     # No connection of ours may hold a lock or a stale snapshot.
     db.session.remove()
@@ -368,6 +368,14 @@ def restore_database(
     _record_restore(path, digest, check)
     log.warning("database restored from %s (sha256 %s): %s", path, digest, check.message)
     return RestoreResult(path, check, saved)
+
+
+def _has_app_tables() -> bool:
+    if _dialect() == "sqlite" and not _sqlite_path(db.engine.url).exists():
+        return False
+    with db.engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+    return bool(present & {t.name for t in db.metadata.sorted_tables})
 
 
 def _sqlite_restore(source: Path, target: Path) -> None:
