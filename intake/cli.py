@@ -111,12 +111,14 @@ def register_backup(app) -> None:
     @click.option(
         "--keep-days",
         default=DEFAULT_KEEP_DAYS,
+        type=click.IntRange(min=0),
         show_default=True,
         help="With --prune: keep every backup of this many days.",
     )
     @click.option(
         "--keep-years",
         default=DEFAULT_KEEP_YEARS,
+        type=click.IntRange(min=0),
         show_default=True,
         help="With --prune: keep the first backup of each month for this many years.",
     )

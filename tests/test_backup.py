@@ -135,6 +135,14 @@ def test_the_backup_file_is_named_checksummed_and_private(app, runner, make_pati
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name, path.name + ".sha256"]
 
 
+def test_a_folder_that_cannot_be_used_is_a_clear_error(app, runner, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = runner.invoke(args=["backup", "--to", str(blocker / "sub")])
+    assert result.exit_code == 1
+    assert f"Error: Cannot use {blocker / 'sub'} for backups" in result.output
+
+
 def test_two_backups_in_one_second_get_two_files(app, runner, tmp_path):
     from datetime import UTC, datetime
 

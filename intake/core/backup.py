@@ -137,7 +137,10 @@ def _free_name(directory: Path, db_name: str, taken_at: datetime, extension: str
 def backup_database(directory: Path | None = None, *, now: datetime | None = None) -> BackupFile:
     """Back the current database up into ``directory`` (default BACKUP_DIR)."""
     directory = Path(directory) if directory is not None else backup_dir()
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise BackupError(f"Cannot use {directory} for backups: {exc}") from exc
     url = db.engine.url
     dialect = _dialect()
     if dialect not in ("sqlite", "postgresql"):
@@ -147,17 +150,20 @@ def backup_database(directory: Path | None = None, *, now: datetime | None = Non
     partial = final.with_name(f".{final.name}.partial")
     partial_sum = final.with_name(f".{final.name}.sha256.partial")
     try:
+        # Patient records: readable by the owner only, from the first byte.
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         if dialect == "sqlite":
             _sqlite_backup(_sqlite_path(url), partial)
         else:
             _pg_dump(url, partial)
-        os.chmod(partial, 0o600)  # patient records: readable by the owner only
         _fsync(partial)
         digest = sha256_of(partial)
         partial_sum.write_text(checksum_line(digest, final.name))
         os.chmod(partial_sum, 0o600)
         os.replace(partial, final)
         os.replace(partial_sum, checksum_path(final))
+    except OSError as exc:
+        raise BackupError(f"Writing the backup in {directory} failed: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
         partial_sum.unlink(missing_ok=True)
