@@ -394,3 +394,23 @@ def test_a_backup_restores_into_an_empty_database_to_test_it(app, runner, make_p
         select(AuditEntry.id).where(AuditEntry.action == "database.restore")
     ).all()
     assert live == []  # the live database was not the one restored
+
+
+def test_sqlite_rows_still_in_the_wal_are_in_the_backup(app, runner, make_patient, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write-ahead log")
+    import sqlite3
+
+    make_patient(family_name="InTheLog")
+    wal = Path(db.engine.url.database + "-wal")
+    assert wal.stat().st_size > 0  # committed, not yet checkpointed into the file
+    path = backup(runner, tmp_path / "b")
+    assert not Path(str(path) + "-wal").exists()  # one self-contained file
+    copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [r[0] for r in copy.execute("SELECT family_name FROM patients")]
+        mode = copy.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        copy.close()
+    assert names == ["InTheLog"]
+    assert mode == "delete"
