@@ -72,6 +72,12 @@ class Config:
     # Absolute links in e-mails (password reset) use this origin.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # `flask backup`: where backups go (None: instance/backups) and, on
+    # PostgreSQL, the folder of pg_dump/pg_restore (None: PATH, then the
+    # newest /usr/lib/postgresql/*/bin).
+    BACKUP_DIR = os.environ.get("BACKUP_DIR")
+    PG_BIN_DIR = os.environ.get("PG_BIN_DIR")
+
 
 class TestConfig(Config):
     TESTING = True

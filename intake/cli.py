@@ -87,3 +87,83 @@ def register(app) -> None:
             f"{made} follow-up contact(s) scheduled, {sent} invitation(s) queued;"
             " `flask notifications send` delivers them."
         )
+
+    register_backup(app)
+
+
+def register_backup(app) -> None:
+    """``flask backup`` and ``flask restore`` (see README, Backups)."""
+    from intake.core.backup_policy import DEFAULT_KEEP_DAYS, DEFAULT_KEEP_YEARS
+
+    @app.cli.command("backup")
+    @click.option(
+        "--to",
+        "directory",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Folder for the backup (default: BACKUP_DIR, else instance/backups).",
+    )
+    @click.option(
+        "--prune",
+        is_flag=True,
+        help="Afterwards delete backups the retention policy no longer keeps.",
+    )
+    @click.option(
+        "--keep-days",
+        default=DEFAULT_KEEP_DAYS,
+        type=click.IntRange(min=0),
+        show_default=True,
+        help="With --prune: keep every backup of this many days.",
+    )
+    @click.option(
+        "--keep-years",
+        default=DEFAULT_KEEP_YEARS,
+        type=click.IntRange(min=0),
+        show_default=True,
+        help="With --prune: keep the first backup of each month for this many years.",
+    )
+    def backup(directory, prune, keep_days, keep_years):
+        """Back the database up to a timestamped, verified file with a .sha256."""
+        from intake.core.backup import BackupError, backup_database, prune_backups
+
+        try:
+            made = backup_database(directory)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Backup written: {made.path} ({made.size:,} bytes)")
+        click.echo(f"SHA-256 {made.sha256} in {made.path.name}.sha256")
+        if prune:
+            deleted = prune_backups(made.path.parent, keep_days=keep_days, keep_years=keep_years)
+            for path in deleted:
+                click.echo(f"Pruned {path}")
+            click.echo(f"Pruned {len(deleted)} old backup(s).")
+
+    @app.cli.command("restore")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    @click.option(
+        "--no-safety-backup", is_flag=True, help="Do not back the current database up first."
+    )
+    def restore(file, yes, no_safety_backup):
+        """Replace the database's content with a backup (checksum verified first)."""
+        from intake.core.backup import BackupError, restore_database, verify_backup
+
+        try:
+            verify_backup(file)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{file}: checksum and content verified.")
+        if not yes:
+            click.confirm(
+                f"Replace ALL data in {db.engine.url.render_as_string(hide_password=True)}"
+                f" with {file}?",
+                abort=True,
+            )
+        try:
+            result = restore_database(file, safety_backup=not no_safety_backup)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if result.safety_backup is not None:
+            click.echo(f"The database as it was is saved in {result.safety_backup.path}")
+        click.echo(f"Restored from {result.path}.")
+        click.echo(result.revision.message)

@@ -17,6 +17,7 @@ PURE = [
     "core/weekdays.py",
     "core/time.py",
     "core/settings_schema.py",
+    "core/backup_policy.py",
     "accounts/roles.py",
     "accounts/passwords.py",
     "accounts/two_factor.py",

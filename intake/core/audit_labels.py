@@ -98,6 +98,7 @@ ACTION_LABELS: dict[str, str] = {
     "scheduling.visit_type_update": N_("Visit type changed"),
     "settings.change": N_("Setting changed"),
     "manager.schedule_export": N_("Schedule exported (CSV)"),
+    "database.restore": N_("Database restored from a backup"),
 }
 
 ENTITY_LABELS: dict[str, str] = {
@@ -137,6 +138,7 @@ ENTITY_LABELS: dict[str, str] = {
     "visit_type_segments": N_("Visit type part"),
     "visit_types": N_("Visit type"),
     "schedule_exports": N_("Schedule export"),
+    "database": N_("Database"),
 }
 
 
