@@ -102,3 +102,24 @@ def test_every_key_page_answers_200_for_its_user(seeded, bigclinic):
         with client.get(url) as response:
             assert response.status_code == 200, (name, url, response.status_code)
             assert len(response.get_data()) > 200, name
+
+
+def test_the_availability_benchmark_builds_its_bookings(app):
+    """scripts/bench_availability.py still builds its clinic: every visit
+    belongs to a patient record and a course."""
+    import random
+
+    from intake.scheduling.models import Appointment, Hold
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_availability", SCRIPTS / "bench_availability.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    made = module.build(60, random.Random(1))
+    assert made["bookings"] == 60 and made["holds"] > 0
+    orphans = db.session.execute(
+        select(func.count()).where(Appointment.course_id.is_(None))
+    ).scalar_one()
+    assert orphans == 0
+    assert db.session.execute(select(func.count()).select_from(Hold)).scalar_one() == made["holds"]
