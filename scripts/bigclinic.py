@@ -237,7 +237,7 @@ def _grow_clinic() -> None:
 
 
 def _bulk(scale: float, rng: random.Random, log) -> dict:  # noqa: C901 - one linear build
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import func, insert, select, text
 
     from intake.accounts.models import User
     from intake.accounts.roles import Role
@@ -816,6 +816,15 @@ def _bulk(scale: float, rng: random.Random, log) -> dict:  # noqa: C901 - one li
         chunk = 5000
         for first in range(0, len(values_list), chunk):
             db.session.execute(insert(model), values_list[first : first + chunk])
+    if db.engine.dialect.name == "postgresql":  # the ids were given: move the sequences on
+        for model in models:
+            table = model.__tablename__
+            db.session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
     made = {model.__tablename__: rows.count(model) for model in models}
     made["batch_states"] = {s.value: c for s, c in sorted(state_count.items())}
     made["no_seat"] = dict(no_seat)
