@@ -4,7 +4,8 @@ side by side with a bare Flask hello-world app.
 1. The big clinic (``scripts/bigclinic.py``: 20,000 patients, three years of
    visits, 5,000 culture batches, 100,000 audit rows, 40,000 messages) is
    seeded, or taken from the cache (``instance/bench/``, keyed by the scale,
-   the migration head and the clinic's date) and copied for the run.
+   the migration head, the seed script and the clinic's date) and copied for
+   the run.
 2. Each page's SQL statements are counted in-process (test client,
    ``StatementCounter``), and the page must answer 200.
 3. gunicorn (2 sync workers, 127.0.0.1, a spare port) serves the app with the
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import io
 import json
 import os
@@ -137,7 +139,9 @@ def sqlite_database(scale: float, cache: Path, workdir: Path) -> str:
     zone = ZoneInfo(os.environ.get("CLINIC_TIMEZONE", "Asia/Tokyo"))
     day = datetime.now(zone).date().isoformat()
     cache.mkdir(parents=True, exist_ok=True)
-    cached = cache / f"bigclinic-{migration_head()}-{scale:g}-{day}.db"
+    # Seeded again when the schema, the seed, the scale or the clinic's day changes.
+    recipe = hashlib.sha256((SCRIPTS / "bigclinic.py").read_bytes()).hexdigest()[:8]
+    cached = cache / f"bigclinic-{migration_head()}-{recipe}-{scale:g}-{day}.db"
     if cached.exists():
         log(f"database: the cached {cached.name}")
     else:

@@ -505,6 +505,7 @@ def _bulk(scale: float, rng: random.Random, log) -> dict:  # noqa: C901 - one li
             closed_at=closed_at,
             close_reason="closed" if closed_at else None,
         )
+        course_row = rows.rows[Course][-1]
         q_status = {
             "answering": QuestionnaireStatus.DRAFT,
             "awaiting_review": QuestionnaireStatus.SUBMITTED,
@@ -738,16 +739,17 @@ def _bulk(scale: float, rng: random.Random, log) -> dict:  # noqa: C901 - one li
         )
         for days_after in (7, 30, 90, 180):
             due = given_day + timedelta(days=days_after)
+            done_already = due < today - timedelta(days=14)
             rows.add(
                 FollowUp,
                 administration_id=given,
                 days_after=days_after,
                 due_on=due,
-                status=FollowUpStatus.DONE
-                if due < today - timedelta(days=14)
-                else FollowUpStatus.OPEN,
+                status=FollowUpStatus.DONE if done_already else FollowUpStatus.OPEN,
                 **common,
             )
+        if done_already:  # the last follow-up is done: the course is completed
+            course_row.update(status=CourseStatus.COMPLETED, closed_at=at(due))
     log(
         f"courses planned: {rows.count(Appointment)} visits, {rows.count(Hold)} holds, "
         f"{rows.count(Batch)} batches; no seat in three weeks: {dict(no_seat)}"
