@@ -519,7 +519,6 @@ def main() -> int:
             "PROXY_COUNT": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        env.pop("RATELIMIT_ENABLED", None)
         app = Server("bench_pages:server_app()", env, workdir / "app.log")
         hello = Server("hello_app:app", env, workdir / "hello.log")
         servers += [app, hello]
