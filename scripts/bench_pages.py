@@ -175,6 +175,8 @@ def postgresql_database(scale: float) -> str:
 def count_statements(url: str) -> tuple[list, dict, dict]:
     """The pages (name, role, url), the statements each sends (warm) and its
     time in-process (ms), each checked for a 200 answer."""
+    from sqlalchemy import event
+
     from intake import create_app
     from intake.extensions import db
 
@@ -188,30 +190,36 @@ def count_statements(url: str) -> tuple[list, dict, dict]:
         },
         config_object="config.ProductionConfig",
     )
-    counts, times = {}, {}
     with app.app_context():
         pages = bigclinic.pages()
-        clients = {}
-        for name, role, url_path in pages:
-            if role not in clients:
-                clients[role] = app.test_client()
-                credentials = bigclinic.login(role)
-                if credentials:
-                    form = {"email": credentials[0], "password": credentials[1]}
-                    with clients[role].post("/login", data=form) as response:
-                        assert response.status_code == 302, (role, response.status_code)
-            client = clients[role]
-            with client.get(url_path) as response:  # warm: templates, caches
-                if response.status_code != 200:
-                    raise SystemExit(f"{name}: {url_path} answered {response.status_code}")
-            counter = StatementCounter()
-            started = time.perf_counter()
-            with counter.listening(), client.get(url_path) as response:
+        engine = db.engine
+    # Each request in its own application context, as under gunicorn (an
+    # outer one would share ``g``, and its cached settings, across requests).
+    counts, times = {}, {}
+    clients = {}
+    for name, role, url_path in pages:
+        if role not in clients:
+            clients[role] = app.test_client()
+            credentials = bigclinic.login(role)
+            if credentials:
+                form = {"email": credentials[0], "password": credentials[1]}
+                with clients[role].post("/login", data=form) as response:
+                    assert response.status_code == 302, (role, response.status_code)
+        client = clients[role]
+        with client.get(url_path) as response:  # warm: templates, caches
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: {url_path} answered {response.status_code}")
+        counter = StatementCounter()
+        event.listen(engine, "before_cursor_execute", counter._before)
+        started = time.perf_counter()
+        try:
+            with client.get(url_path) as response:
                 response.get_data()
-            counts[name] = len(counter.statements)
-            times[name] = (time.perf_counter() - started) * 1000
-        db.session.remove()
-        db.engine.dispose()
+        finally:
+            event.remove(engine, "before_cursor_execute", counter._before)
+        counts[name] = len(counter.statements)
+        times[name] = (time.perf_counter() - started) * 1000
+    engine.dispose()
     return pages, counts, times
 
 
