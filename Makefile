@@ -6,7 +6,7 @@ export FLASK_APP := wsgi.py
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-sqlite test-postgres install install-test translations lint \
-        extract-messages update-messages system-deps bench loadtest clean
+        extract-messages update-messages system-deps bench bench-deps loadtest clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -63,11 +63,19 @@ extract-messages: install
 update-messages: extract-messages
 	$(BIN)/pybabel -q update -i intake/translations/messages.pot -d intake/translations --no-fuzzy-matching
 
-bench: install-test
+# The four in-process benchmarks, then every key page of a clinic group's
+# database under gunicorn beside hello world (wrk from Debian, installed when
+# missing; results in bench/results.json, docs/benchmarks.md).
+bench: install-test translations bench-deps
 	$(BIN)/python scripts/bench_availability.py
 	$(BIN)/python scripts/bench_lab_board.py
 	$(BIN)/python scripts/bench_schedule.py
 	$(BIN)/python scripts/bench_pipeline.py
+	$(BIN)/python scripts/bench_pages.py
+
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 # Gunicorn (4 sync workers) on SQLite and on a throwaway PostgreSQL, loopback
 # only: 50 clients racing for the last seats, a worker killed mid-load; the

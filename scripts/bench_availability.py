@@ -65,6 +65,7 @@ def build(bookings: int, rng: random.Random) -> dict:
     from intake.core import settings
     from intake.core.types import utcnow
     from intake.extensions import db
+    from intake.patients.models import Course, Patient
     from intake.scheduling import availability as pure
     from intake.scheduling import queries, services
     from intake.scheduling.demo import seed_scheduling
@@ -86,6 +87,17 @@ def build(bookings: int, rng: random.Random) -> dict:
             }
             for n in range(1, 501)
         ],
+    )
+    # Each login's patient record and open course (visits belong to a course).
+    db.session.execute(
+        insert(Patient),
+        [
+            {"id": n, "family_name": "Bench", "given_name": f"Patient {n}", "user_id": n}
+            for n in range(1, 501)
+        ],
+    )
+    db.session.execute(
+        insert(Course), [{"id": n, "patient_id": n, "number": 1} for n in range(1, 501)]
     )
     db.session.commit()
     patient_ids = list(range(1, 501))
@@ -159,7 +171,8 @@ def build(bookings: int, rng: random.Random) -> dict:
         appointments.append(
             {
                 "id": appointment_id,
-                "patient_id": rng.choice(patient_ids),
+                "patient_id": (patient_id := rng.choice(patient_ids)),
+                "course_id": patient_id,
                 "visit_type_id": type_ids[code],
                 "start_at": start,
                 "end_at": start + timedelta(minutes=plan.duration_minutes),
