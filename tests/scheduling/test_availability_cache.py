@@ -1,0 +1,176 @@
+"""Availability answers may be reused, but never stale: a booking, a
+cancellation, a closure or a settings change is visible in the very next
+answer, on this app instance and on a second one sharing the database (another
+gunicorn worker, another app server). Each request below starts with an empty
+settings cache (``g``), as a real request does."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import g
+
+from intake import create_app
+from intake.core import settings
+from intake.core.errors import Conflict
+from intake.core.types import utcnow
+from intake.extensions import db
+from intake.scheduling import clinic_setup, queries, services
+
+TUESDAY = 1
+
+
+def _answer(code: str, day, *, days: int = 1, for_patient: bool = False) -> list:
+    """One availability request, as a new request sees it."""
+    g.pop("_clinic_settings", None)
+    return queries.availability(code, day, days, utcnow(), for_patient=for_patient)
+
+
+@contextmanager
+def _second_instance(app):
+    """Another app on the same database, with its own process-wide state."""
+    other = create_app(
+        {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+        config_object="config.TestConfig",
+    )
+    with other.app_context():
+        try:
+            yield other
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _fill(start, coordinator, make_user) -> list:
+    """Book consultations at ``start`` until no doctor is left; the last one made."""
+    made = []
+    while True:
+        try:
+            made.append(
+                services.book_visit(make_user().patient, "consultation", start, actor=coordinator)
+            )
+            db.session.commit()
+        except Conflict:
+            db.session.rollback()
+            assert made
+            return made
+
+
+def _on_second(app, code, day, **kwargs) -> list:
+    with _second_instance(app) as _other:
+        return _answer(code, day, **kwargs)
+
+
+def test_a_booking_and_a_cancellation_show_in_the_next_answer(clinic, coordinator, make_user):
+    day = clinic.day(weekday=TUESDAY)
+    first = _answer("consultation", day)
+    assert _answer("consultation", day) == first  # asked twice, same answer
+    *_others, appointment = _fill(first[0], coordinator, make_user)
+    after_booking = _answer("consultation", day)
+    assert first[0] not in after_booking
+    services.cancel_visit(appointment, actor=coordinator, reason="Flight cancelled")
+    db.session.commit()
+    assert _answer("consultation", day) == first
+
+
+def test_a_closure_and_its_removal_show_in_the_next_answer(clinic, manager):
+    day = clinic.day(weekday=TUESDAY)
+    first = _answer("consultation", day)
+    closure, _visits = clinic_setup.add_closure(
+        actor=manager,
+        start_at=clinic.at(day, "09:00"),
+        end_at=clinic.at(day, "12:00"),
+        reason="Training",
+    )
+    db.session.commit()
+    closed = _answer("consultation", day)
+    assert closed and min(closed) >= clinic.at(day, "13:00")
+    clinic_setup.remove_closure(closure, actor=manager)
+    db.session.commit()
+    assert _answer("consultation", day) == first
+
+
+def test_a_settings_change_shows_in_the_next_answer(clinic, manager):
+    day = clinic.day(weekday=TUESDAY)
+    assert clinic.at(day, "09:00") in _answer("consultation", day)
+    settings.update_settings({"open_time": "10:00"}, actor=manager)
+    db.session.commit()
+    later = _answer("consultation", day)
+    assert later and min(later) == clinic.at(day, "10:00")
+
+
+def test_a_second_instance_sees_a_booking_made_on_the_first(app, clinic, coordinator, make_user):
+    day = clinic.day(weekday=TUESDAY)
+    first = _on_second(app, "consultation", day)
+    assert first == _answer("consultation", day)  # both instances have answered once
+    *_others, appointment = _fill(first[0], coordinator, make_user)
+    assert first[0] not in _on_second(app, "consultation", day)
+    services.cancel_visit(appointment, actor=coordinator, reason="Flight cancelled")
+    db.session.commit()
+    assert _on_second(app, "consultation", day) == first
+
+
+def test_the_first_instance_sees_a_booking_made_on_a_second(app, clinic, coordinator, make_user):
+    day = clinic.day(weekday=TUESDAY)
+    first = _answer("consultation", day)
+    *_others, last = _fill(first[0], coordinator, make_user)
+    patient_id, coordinator_id, last_id = make_user().patient.id, coordinator.id, last.id
+    services.cancel_visit(last, actor=coordinator, reason="Flight cancelled")
+    db.session.commit()
+    assert first[0] in _answer("consultation", day)
+    with _second_instance(app):
+        from intake.accounts.models import User
+        from intake.patients.models import Patient
+
+        services.book_visit(
+            db.session.get(Patient, patient_id),
+            "consultation",
+            first[0],
+            actor=db.session.get(User, coordinator_id),
+        )
+        db.session.commit()
+    assert last_id
+    assert first[0] not in _answer("consultation", day)
+
+
+def test_a_second_instance_sees_a_closure_and_a_settings_change(app, clinic, manager):
+    day = clinic.day(weekday=TUESDAY)
+    first = _on_second(app, "consultation", day)
+    clinic_setup.add_closure(
+        actor=manager,
+        start_at=clinic.at(day, "09:00"),
+        end_at=clinic.at(day, "12:00"),
+        reason="Training",
+    )
+    db.session.commit()
+    closed = _on_second(app, "consultation", day)
+    assert closed and closed != first and min(closed) >= clinic.at(day, "13:00")
+    settings.update_settings({"close_time": "16:00"}, actor=manager)
+    db.session.commit()
+    shorter = _on_second(app, "consultation", day)
+    assert shorter and max(shorter) < clinic.at(day, "16:00") < max(closed)
+
+
+def test_a_collection_frees_its_incubator_days_for_the_next_answer(
+    clinic, coordinator, manager, make_approved_patient
+):
+    settings.update_settings({"incubator_places": "1"}, actor=manager)
+    db.session.commit()
+    day = clinic.day(weekday=TUESDAY)
+    before = _answer("collection", clinic.today, days=62)
+    collection = services.book_visit(
+        make_approved_patient().patient, "collection", clinic.at(day, "10:00"), actor=coordinator
+    )
+    db.session.commit()
+    booked = _answer("collection", clinic.today, days=62)
+    assert not {s.astimezone(clinic.cal.tz).date() for s in booked} & {
+        day + timedelta(days=n) for n in range(-42, 43)
+    }
+    # The culture ends early: its place is given back from the day after tomorrow.
+    services.release_culture_place(
+        collection.course, from_day=day, actor=coordinator, reason="Failed"
+    )
+    db.session.commit()
+    assert len(_answer("collection", clinic.today, days=62)) > len(booked)
+    assert before
