@@ -66,7 +66,7 @@ def build(bookings: int, rng: random.Random) -> dict:
     from intake.core.types import utcnow
     from intake.extensions import db
     from intake.scheduling import availability as pure
-    from intake.scheduling import queries, services
+    from intake.scheduling import ledger, queries
     from intake.scheduling.demo import seed_scheduling
     from intake.scheduling.models import Appointment, AppointmentStatus, Hold
 
@@ -126,18 +126,17 @@ def build(bookings: int, rng: random.Random) -> dict:
             plan = plans[code]
             starts[code, day] = pure.free_starts(
                 plan.pure,
+                pure.Situation(
+                    tz=cal.tz,
+                    hours=cal.hours,
+                    unit_minutes=cal.unit_minutes,
+                    capacities={c: n.capacity for c, n in plan.needs.items()},
+                    holds={},
+                    closures=tuple(closures),
+                    holiday_dates=cal.holidays(day, day),
+                ),
                 start_date=day,
                 end_date=day,
-                tz=cal.tz,
-                hours=cal.hours,
-                closures=closures,
-                holiday_dates=cal.holidays(day, day),
-                unit_minutes=cal.unit_minutes,
-                capacities={c: n.capacity for c, n in plan.needs.items()},
-                holds={},
-                now=cal.day_start(day) - timedelta(days=1),
-                min_notice=timedelta(0),
-                horizon=timedelta(days=3650),
             )
         return starts[code, day]
 
@@ -160,8 +159,8 @@ def build(bookings: int, rng: random.Random) -> dict:
             status = AppointmentStatus.CANCELLED if roll < 0.05 else AppointmentStatus.BOOKED
         planned = []
         if status not in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
-            chooser = services.SeatChooser(plan, cal, taken)
-            for need_code, key in services.seats_needed(plan, cal, start):
+            chooser = ledger.SeatChooser(plan, cal, taken)
+            for need_code, key in ledger.seats_needed(plan, cal, start):
                 option = chooser.choose(need_code, key)
                 if option is None:  # a seat is missing: give back what this visit took
                     taken.difference_update(planned)
@@ -218,8 +217,10 @@ def build(bookings: int, rng: random.Random) -> dict:
     }
 
 
-def measure(runs: int, code: str, days: int) -> dict:
-    from flask import g
+def measure(runs: int, code: str, days: int, *, kept: bool) -> dict:
+    """``kept``: the answer may come from the kept answers (the ledger unchanged
+    since the first run); else they are emptied before each run (every run computes)."""
+    from flask import current_app, g
     from sqlalchemy import event
 
     from intake.core.types import utcnow
@@ -230,6 +231,8 @@ def measure(runs: int, code: str, days: int) -> dict:
     for _ in range(runs + 1):
         db.session.remove()
         g.pop("_clinic_settings", None)
+        if not kept:
+            current_app.extensions.pop("scheduling_availability", None)
         statements: list[str] = []
 
         def count(conn, cursor, statement, *args):
@@ -281,7 +284,9 @@ def main() -> None:
             made = build(args.bookings, random.Random(args.seed))
             built = time.perf_counter() - started
             results = {
-                code: measure(args.runs, code, args.days) for code in ("collection", "consultation")
+                (code, kept): measure(args.runs, code, args.days, kept=kept)
+                for code in ("collection", "consultation")
+                for kept in (False, True)
             }
             db.session.remove()
             db.engine.dispose()
@@ -297,14 +302,16 @@ def main() -> None:
         f"data: {made['bookings']:,} bookings ({made['future']:,} upcoming), "
         f"{made['holds']:,} hold rows; by type: {made['by_type']}"
     )
-    for code, r in results.items():
+    for (code, kept), r in results.items():
         print(
-            f"{code}, {args.days} days, {args.runs} runs: median {r['median']:.1f} ms, "
+            f"{code}{' (kept answer)' if kept else ''}, {args.days} days, {args.runs} runs: "
+            f"median {r['median']:.1f} ms, "
             f"p90 {r['p90']:.1f} ms, min {r['min']:.1f} ms (first run {r['first']:.1f} ms), "
             f"CPU median {r['cpu']:.1f} ms; "
             f"{r['statements']} SQL statements; {r['slots']} free starts"
         )
-    ok = results["collection"]["median"] <= 25 and results["collection"]["statements"] <= 4
+    computed = results["collection", False]
+    ok = computed["median"] <= 25 and computed["statements"] <= 4
     print("target (median <= 25 ms, <= 4 statements):", "met" if ok else "NOT met")
 
 

@@ -29,6 +29,7 @@ from intake.cultures.queries import transition_context
 from intake.extensions import db
 from intake.notifications.services import notify
 from intake.reinfusion import services as reinfusion
+from intake.scheduling import ledger as scheduling_ledger
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
 from intake.scheduling import visit_kinds
@@ -543,7 +544,7 @@ def _after_failure(batch: Batch, *, actor: User, now: datetime) -> None:
     new collection can be booked on the same course; the gate checks again)."""
     cal = scheduling_queries.clinic_calendar()
     reinfusion.cancel_for_failed_batch(batch, actor=actor, now=now)
-    scheduling.release_culture_place(
+    scheduling_ledger.release_culture_place(
         batch.course, from_day=cal.today(now), actor=actor, reason=batch.state_reason or ""
     )
     with force_locale(batch.patient.locale):

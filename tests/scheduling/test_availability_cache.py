@@ -9,14 +9,17 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from flask import g
+from sqlalchemy import insert
 
 from intake import create_app
 from intake.core import settings
 from intake.core.errors import Conflict
 from intake.core.types import utcnow
 from intake.extensions import db
-from intake.scheduling import clinic_setup, queries, services
+from intake.scheduling import clinic_setup, ledger, queries, services
+from intake.scheduling.models import Hold
 
 TUESDAY = 1
 
@@ -168,9 +171,49 @@ def test_a_collection_frees_its_incubator_days_for_the_next_answer(
         day + timedelta(days=n) for n in range(-42, 43)
     }
     # The culture ends early: its place is given back from the day after tomorrow.
-    services.release_culture_place(
+    ledger.release_culture_place(
         collection.course, from_day=day, actor=coordinator, reason="Failed"
     )
     db.session.commit()
     assert len(_answer("collection", clinic.today, days=62)) > len(booked)
     assert before
+
+
+def test_a_repeated_question_costs_two_statements(clinic, count_queries):
+    day = clinic.day(weekday=TUESDAY)
+    g.pop("_clinic_settings", None)
+    with count_queries() as first:
+        answer = queries.availability("collection", clinic.today, 62, utcnow(), for_patient=True)
+    g.pop("_clinic_settings", None)
+    with count_queries() as again:
+        assert (
+            queries.availability("collection", clinic.today, 62, utcnow(), for_patient=True)
+            == answer
+        )
+    assert answer and len(first) == 4 and len(again) == 2, (first, again)
+    assert _answer("consultation", day)
+
+
+def test_a_booking_decides_on_the_ledger_not_on_a_kept_answer(clinic, coordinator, make_user):
+    """A seat written behind the application's back (no version raised) leaves
+    the kept answer stale; the booking still reads the ledger and refuses."""
+    day = clinic.day(weekday=TUESDAY)
+    start = _answer("consultation", day)[0]
+    *_others, last = _fill(start, coordinator, make_user)
+    holds = [(h.resource_id, h.unit_start, h.seat) for h in clinic.holds(last)]
+    patient = make_user().patient
+    services.cancel_visit(last, actor=coordinator, reason="Flight cancelled")
+    db.session.commit()
+    assert start in _answer("consultation", day)
+    with db.engine.begin() as conn:  # not through the session: no version raised
+        conn.execute(
+            insert(Hold),
+            [
+                {"appointment_id": last.id, "resource_id": r, "unit_start": u, "seat": s}
+                for r, u, s in holds
+            ],
+        )
+    assert start in _answer("consultation", day)  # the kept answer, stale by design here
+    with pytest.raises(Conflict):
+        services.book_visit(patient, "consultation", start, actor=coordinator)
+    db.session.rollback()

@@ -19,7 +19,7 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.patients.models import Patient
 from intake.patients.services import current_course
-from intake.scheduling import changes, queries, services
+from intake.scheduling import changes, ledger, queries
 from intake.scheduling.forms import BookForm
 from intake.scheduling.models import MODE_LABELS, Appointment, VisitMode, VisitType
 
@@ -144,7 +144,7 @@ def _picker(
                 zone=zone_label(cal, start),
             )
             return state
-        flash(services.taken_message(), "warning")
+        flash(ledger.taken_message(), "warning")
     elif args.get("start") or (args.get("day") and day is None):
         flash(_("Please choose a day and a time from the list."), "warning")
     if day is not None and first_open <= day <= last_open:
