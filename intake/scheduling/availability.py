@@ -47,7 +47,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def unit_key(instant: datetime) -> int:
     """A unit start as a whole number: minutes since 1970-01-01 UTC."""
-    return (instant - _EPOCH) // timedelta(minutes=1)
+    return int(instant.timestamp()) // 60
 
 
 def unit_at(key: int) -> datetime:

@@ -112,6 +112,15 @@ class ClinicCalendar:
                 at += self.unit
         return units
 
+    def unit_keys_of_day(self, day: date) -> list[int]:
+        """``units_of_day`` as ``availability.unit_key`` whole numbers."""
+        keys: list[int] = []
+        for anchor, close in regular_intervals(day, self.hours, self.tz):
+            first = pure.unit_key(anchor)
+            count = -(-(close - anchor) // self.unit)
+            keys += range(first, first + count * self.unit_minutes, self.unit_minutes)
+        return keys
+
 
 def clinic_calendar(values: dict | None = None) -> ClinicCalendar:
     values = values if values is not None else settings.values()
@@ -412,8 +421,7 @@ def hold_counts(
         while day <= last:
             absent = [(code, s.capacity) for code, s in off_duty if day.weekday() not in s.weekdays]
             if absent:
-                for unit in cal.units_of_day(day):
-                    minute = pure.unit_key(unit)
+                for minute in cal.unit_keys_of_day(day):
                     for code, capacity in absent:
                         counts[code, minute] += capacity
             day += timedelta(days=1)
@@ -434,11 +442,16 @@ def load_hold_counts(
     rows = []
     if conditions:
         minute = unit_minutes_of(Hold.unit_start)
-        rows = db.session.execute(
-            select(Hold.resource_id, minute, func.count())
-            .where(or_(*conditions))
-            .group_by(Hold.resource_id, Hold.unit_start)
-        ).all()
+        # Core, on the session's connection: plain tuples, no ORM row handling.
+        rows = (
+            db.session.connection()
+            .execute(
+                select(Hold.resource_id, minute, func.count())
+                .where(or_(*conditions))
+                .group_by(Hold.resource_id, Hold.unit_start)
+            )
+            .all()
+        )
     return hold_counts(plan, cal, first, last, rows)
 
 
