@@ -29,6 +29,7 @@ from intake.cultures.queries import transition_context
 from intake.extensions import db
 from intake.notifications.services import notify
 from intake.reinfusion import services as reinfusion
+from intake.scheduling import front_desk as scheduling_desk
 from intake.scheduling import ledger as scheduling_ledger
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
@@ -185,7 +186,7 @@ def complete_collection(
     now: datetime | None = None,
 ) -> Batch:
     """The desk marks the collection visit completed, with what was collected:
-    the visit is completed (``scheduling.services.mark_completed``) and the
+    the visit is completed (``scheduling.front_desk.mark_completed``) and the
     course's culture batch is made with its chain-of-identity number, expected
     in the lab (not yet received)."""
     now = _now(now)
@@ -197,7 +198,7 @@ def complete_collection(
         blood_volume_ml=blood_volume_ml,
         actor=actor,
     )
-    scheduling.mark_completed(appointment, actor=actor, now=now)
+    scheduling_desk.mark_completed(appointment, actor=actor, now=now)
     return _make_batch(
         appointment,
         collected_by=who,

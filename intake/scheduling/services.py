@@ -1,6 +1,6 @@
-"""Changing bookings: book, reschedule, cancel, front-desk statuses, reminders.
-(The manager's set-up of resources, visit types and closures is in
-``clinic_setup``.)
+"""Changing bookings: book, reschedule, cancel. (The front desk's status
+changes are in ``front_desk``, reminders in ``reminders``, the manager's set-up
+of resources, visit types and closures in ``clinic_setup``.)
 
 Every function applies the rules, writes, leaves an audit row, queues messages
 and flushes; the caller commits (or rolls back on ``DomainError``).
@@ -31,8 +31,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from intake.accounts.models import User
 from intake.accounts.roles import DESK_ROLES, Role
@@ -778,130 +776,6 @@ def _cancel(
         note=note,
     )
     _confirm(appointment, "visit_cancelled", by_clinic=by_clinic)
-
-
-def _transition(
-    appointment: Appointment,
-    new_status: AppointmentStatus,
-    *,
-    actor: User,
-    action: str,
-    now: datetime,
-) -> Appointment:
-    """A front-desk status change, if ``visit_status`` allows it now."""
-    _require_staff(actor)
-    cal = context.clinic_calendar()
-    refusal = visit_status.refusal(
-        appointment.status,
-        new_status,
-        visit_day=cal.local_date(appointment.start_at),
-        today=cal.today(now),
-        start_at=appointment.start_at,
-        now=now,
-    )
-    if refusal == visit_status.Refusal.NOT_THE_DAY:
-        raise DomainError(
-            _("A patient can be checked in only on the day of the visit."), code=refusal.value
-        )
-    if refusal == visit_status.Refusal.NOT_STARTED:
-        raise DomainError(
-            _("A visit can be marked as missed only after its start time."), code=refusal.value
-        )
-    if refusal is not None:
-        raise DomainError(_("This visit cannot change to that status now."), code=refusal.value)
-    before = _snapshot(appointment)
-    appointment.status = new_status
-    if not visit_status.is_active(new_status):
-        appointment.upcoming_kind = None  # missed or done: no longer upcoming
-    appointment.status_changed_at = now
-    audit.record(
-        actor=actor,
-        action=action,
-        entity=appointment,
-        before={"status": before["status"]},
-        after={"status": new_status.value},
-        patient=appointment.patient,
-    )
-    db.session.flush()
-    return appointment
-
-
-def mark_arrived(appointment: Appointment, *, actor: User, now: datetime | None = None):
-    """The patient is at the front desk (on the day of the visit)."""
-    return _transition(
-        appointment,
-        AppointmentStatus.ARRIVED,
-        actor=actor,
-        action="scheduling.arrive",
-        now=_now(now),
-    )
-
-
-def mark_no_show(appointment: Appointment, *, actor: User, now: datetime | None = None):
-    """The patient did not come: the visit's seats (and incubator place) are freed."""
-    result = _transition(
-        appointment,
-        AppointmentStatus.NO_SHOW,
-        actor=actor,
-        action="scheduling.no_show",
-        now=_now(now),
-    )
-    ledger.release_seats(appointment)
-    return result
-
-
-def mark_completed(appointment: Appointment, *, actor: User, now: datetime | None = None):
-    return _transition(
-        appointment,
-        AppointmentStatus.COMPLETED,
-        actor=actor,
-        action="scheduling.complete",
-        now=_now(now),
-    )
-
-
-def send_reminders(*, now: datetime | None = None, lead: timedelta = timedelta(hours=24)) -> int:
-    """Queue one reminder for each booked visit starting within ``lead`` of ``now``.
-    Each appointment is claimed with a conditional update first, so two runs at
-    once never remind the same visit twice. Returns how many were queued."""
-    now = _now(now)
-    due = (
-        db.session.execute(
-            select(Appointment)
-            .where(
-                Appointment.status == AppointmentStatus.BOOKED,
-                Appointment.reminded_at.is_(None),
-                Appointment.start_at > now,
-                Appointment.start_at <= now + lead,
-            )
-            .options(joinedload(Appointment.patient), joinedload(Appointment.visit_type))
-            .order_by(Appointment.start_at)
-        )
-        .scalars()
-        .all()
-    )
-    queued = 0
-    for appointment in due:
-        claimed = db.session.execute(
-            update(Appointment)
-            .where(Appointment.id == appointment.id, Appointment.reminded_at.is_(None))
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
-            continue
-        set_committed_value(appointment, "reminded_at", now)
-        audit.record(
-            actor=None,
-            action="scheduling.remind",
-            entity=appointment,
-            after={"reminded_at": now},
-            patient=appointment.patient,
-        )
-        _confirm(appointment, "visit_reminder")
-        queued += 1
-    db.session.flush()
-    return queued
 
 
 @settings.change_guard
