@@ -19,7 +19,7 @@ from intake.core.errors import Conflict
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.scheduling import clinic_setup, ledger, queries, services
-from intake.scheduling.models import Hold
+from intake.scheduling.models import Closure, Hold
 
 TUESDAY = 1
 
@@ -30,19 +30,26 @@ def _answer(code: str, day, *, days: int = 1, for_patient: bool = False) -> list
     return queries.availability(code, day, days, utcnow(), for_patient=for_patient)
 
 
-@contextmanager
-def _second_instance(app):
-    """Another app on the same database, with its own process-wide state."""
+@pytest.fixture
+def second(app):
+    """Another app on the same database, with its own process-wide state (its own
+    kept answers), alive for the whole test like another gunicorn worker."""
     other = create_app(
         {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
         config_object="config.TestConfig",
     )
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+@contextmanager
+def _second_instance(other):
     with other.app_context():
         try:
             yield other
         finally:
             db.session.remove()
-            db.engine.dispose()
 
 
 def _fill(start, coordinator, make_user) -> list:
@@ -60,8 +67,8 @@ def _fill(start, coordinator, make_user) -> list:
             return made
 
 
-def _on_second(app, code, day, **kwargs) -> list:
-    with _second_instance(app) as _other:
+def _on_second(other, code, day, **kwargs) -> list:
+    with _second_instance(other):
         return _answer(code, day, **kwargs)
 
 
@@ -103,18 +110,23 @@ def test_a_settings_change_shows_in_the_next_answer(clinic, manager):
     assert later and min(later) == clinic.at(day, "10:00")
 
 
-def test_a_second_instance_sees_a_booking_made_on_the_first(app, clinic, coordinator, make_user):
+def test_a_second_instance_sees_a_booking_made_on_the_first(
+    second, clinic, coordinator, make_user, count_queries
+):
     day = clinic.day(weekday=TUESDAY)
-    first = _on_second(app, "consultation", day)
+    first = _on_second(second, "consultation", day)
+    with _second_instance(second), count_queries() as repeated:
+        assert _answer("consultation", day) == first  # the second keeps its answer too
+    assert len(repeated) == 2, repeated
     assert first == _answer("consultation", day)  # both instances have answered once
     *_others, appointment = _fill(first[0], coordinator, make_user)
-    assert first[0] not in _on_second(app, "consultation", day)
+    assert first[0] not in _on_second(second, "consultation", day)
     services.cancel_visit(appointment, actor=coordinator, reason="Flight cancelled")
     db.session.commit()
-    assert _on_second(app, "consultation", day) == first
+    assert _on_second(second, "consultation", day) == first
 
 
-def test_the_first_instance_sees_a_booking_made_on_a_second(app, clinic, coordinator, make_user):
+def test_the_first_instance_sees_a_booking_made_on_a_second(second, clinic, coordinator, make_user):
     day = clinic.day(weekday=TUESDAY)
     first = _answer("consultation", day)
     *_others, last = _fill(first[0], coordinator, make_user)
@@ -122,7 +134,7 @@ def test_the_first_instance_sees_a_booking_made_on_a_second(app, clinic, coordin
     services.cancel_visit(last, actor=coordinator, reason="Flight cancelled")
     db.session.commit()
     assert first[0] in _answer("consultation", day)
-    with _second_instance(app):
+    with _second_instance(second):
         from intake.accounts.models import User
         from intake.patients.models import Patient
 
@@ -137,9 +149,9 @@ def test_the_first_instance_sees_a_booking_made_on_a_second(app, clinic, coordin
     assert first[0] not in _answer("consultation", day)
 
 
-def test_a_second_instance_sees_a_closure_and_a_settings_change(app, clinic, manager):
+def test_a_second_instance_sees_a_closure_and_a_settings_change(second, clinic, manager):
     day = clinic.day(weekday=TUESDAY)
-    first = _on_second(app, "consultation", day)
+    first = _on_second(second, "consultation", day)
     clinic_setup.add_closure(
         actor=manager,
         start_at=clinic.at(day, "09:00"),
@@ -147,11 +159,11 @@ def test_a_second_instance_sees_a_closure_and_a_settings_change(app, clinic, man
         reason="Training",
     )
     db.session.commit()
-    closed = _on_second(app, "consultation", day)
+    closed = _on_second(second, "consultation", day)
     assert closed and closed != first and min(closed) >= clinic.at(day, "13:00")
     settings.update_settings({"close_time": "16:00"}, actor=manager)
     db.session.commit()
-    shorter = _on_second(app, "consultation", day)
+    shorter = _on_second(second, "consultation", day)
     assert shorter and max(shorter) < clinic.at(day, "16:00") < max(closed)
 
 
@@ -217,3 +229,29 @@ def test_a_booking_decides_on_the_ledger_not_on_a_kept_answer(clinic, coordinato
     with pytest.raises(Conflict):
         services.book_visit(patient, "consultation", start, actor=coordinator)
     db.session.rollback()
+
+
+def test_a_resource_switched_off_shows_in_the_next_answer_on_both_instances(second, clinic):
+    day = clinic.day(weekday=TUESDAY)
+    assert _answer("consultation", day) and _on_second(second, "consultation", day)
+    clinic.resource("doctor").is_active = False  # the doctors' pool
+    db.session.commit()
+    assert _answer("consultation", day) == []
+    assert _on_second(second, "consultation", day) == []
+    clinic.resource("doctor").is_active = True
+    db.session.commit()
+    assert _answer("consultation", day) and _on_second(second, "consultation", day)
+
+
+def test_a_transaction_rolled_back_leaves_kept_answers_usable(clinic, count_queries):
+    day = clinic.day(weekday=TUESDAY)
+    first = _answer("consultation", day)
+    db.session.add(
+        Closure(start_at=clinic.at(day, "09:00"), end_at=clinic.at(day, "18:00"), reason="x")
+    )
+    db.session.flush()
+    db.session.rollback()
+    g.pop("_clinic_settings", None)
+    with count_queries() as statements:
+        assert _answer("consultation", day) == first
+    assert len(statements) == 2, statements
