@@ -54,6 +54,7 @@ from intake.scheduling.models import (
     Resource,
     VisitType,
     VisitTypeSegment,
+    has_ledger_changes,
 )
 
 # --------------------------------------------------------------------------- the calendar
@@ -580,7 +581,10 @@ def availability(
     rows = db.session.execute(_plan_statement(visit_type_code).add_columns(version_now)).all()
     if not rows or not rows[0][0].is_active:
         raise UnknownVisitType(visit_type_code)
-    version = rows[0][3]
+    # A transaction that has written holds, closures … sees its own uncommitted
+    # rows (the plan's statement flushed them): its answer is neither kept nor
+    # taken from the kept ones.
+    version = None if has_ledger_changes(db.session) else rows[0][3]
     if days <= 0:
         return []
     cal = clinic_calendar(values)

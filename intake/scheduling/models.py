@@ -406,6 +406,12 @@ LEDGER_TABLES = frozenset(
 _CHANGED = "scheduling_ledger_changed"
 
 
+def has_ledger_changes(session) -> bool:
+    """Has this transaction written what availability reads (not committed yet)?
+    Its answers then differ from every other process's: they are not kept."""
+    return bool(session.info.get(_CHANGED))
+
+
 @event.listens_for(Session, "before_flush")
 def _note_changed_rows(session, _context, _instances) -> None:
     for obj in chain(session.new, session.dirty, session.deleted):
@@ -424,7 +430,10 @@ def _note_changing_statements(state) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _raise_ledger_version(session) -> None:
-    """Last thing before the commit, so the row lock is held for an instant."""
+    """Last thing before the commit, so the row lock is held for an instant.
+    A savepoint's commit is not the transaction's: the version waits for it."""
+    if session.in_nested_transaction():
+        return
     session.flush()
     if session.info.pop(_CHANGED, False):
         session.execute(
@@ -435,6 +444,7 @@ def _raise_ledger_version(session) -> None:
         )
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session) -> None:
-    session.info.pop(_CHANGED, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # a savepoint rolled back: the rest still counts
+        session.info.pop(_CHANGED, None)

@@ -255,3 +255,22 @@ def test_a_transaction_rolled_back_leaves_kept_answers_usable(clinic, count_quer
     with count_queries() as statements:
         assert _answer("consultation", day) == first
     assert len(statements) == 2, statements
+
+
+def test_a_transaction_sees_its_own_booking_and_keeps_no_answer_of_it(
+    clinic, coordinator, make_user
+):
+    """Booked but not committed: this transaction's answer has the start taken;
+    rolled back, the next answer has it free again (nothing kept from before)."""
+    day = clinic.day(weekday=TUESDAY)
+    first = _answer("consultation", day)
+    patients = [make_user().patient for _ in range(3)]
+    db.session.commit()
+    for patient in patients:
+        try:
+            services.book_visit(patient, "consultation", first[0], actor=coordinator)
+        except Conflict:
+            break
+    assert first[0] not in _answer("consultation", day)
+    db.session.rollback()
+    assert _answer("consultation", day) == first
