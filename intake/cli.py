@@ -65,7 +65,7 @@ def register(app) -> None:
     @scheduling.command("remind")
     def remind():
         """Queue a reminder for each visit in the next 24 hours, once each (run hourly)."""
-        from intake.scheduling.services import send_reminders
+        from intake.scheduling.reminders import send_reminders
 
         queued = send_reminders()
         db.session.commit()

@@ -123,6 +123,7 @@ ENTITY_LABELS: dict[str, str] = {
     "consent_signatures": N_("Consent signature"),
     "courses": N_("Treatment course"),
     "holds": N_("Reserved place"),
+    "ledger_versions": N_("Booking ledger version"),
     "indications": N_("Indication"),
     "messages": N_("Message"),
     "panel_item_definitions": N_("Panel test"),

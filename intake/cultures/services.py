@@ -29,6 +29,8 @@ from intake.cultures.queries import transition_context
 from intake.extensions import db
 from intake.notifications.services import notify
 from intake.reinfusion import services as reinfusion
+from intake.scheduling import front_desk as scheduling_desk
+from intake.scheduling import ledger as scheduling_ledger
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling import services as scheduling
 from intake.scheduling import visit_kinds
@@ -184,7 +186,7 @@ def complete_collection(
     now: datetime | None = None,
 ) -> Batch:
     """The desk marks the collection visit completed, with what was collected:
-    the visit is completed (``scheduling.services.mark_completed``) and the
+    the visit is completed (``scheduling.front_desk.mark_completed``) and the
     course's culture batch is made with its chain-of-identity number, expected
     in the lab (not yet received)."""
     now = _now(now)
@@ -196,7 +198,7 @@ def complete_collection(
         blood_volume_ml=blood_volume_ml,
         actor=actor,
     )
-    scheduling.mark_completed(appointment, actor=actor, now=now)
+    scheduling_desk.mark_completed(appointment, actor=actor, now=now)
     return _make_batch(
         appointment,
         collected_by=who,
@@ -543,7 +545,7 @@ def _after_failure(batch: Batch, *, actor: User, now: datetime) -> None:
     new collection can be booked on the same course; the gate checks again)."""
     cal = scheduling_queries.clinic_calendar()
     reinfusion.cancel_for_failed_batch(batch, actor=actor, now=now)
-    scheduling.release_culture_place(
+    scheduling_ledger.release_culture_place(
         batch.course, from_day=cal.today(now), actor=actor, reason=batch.state_reason or ""
     )
     with force_locale(batch.patient.locale):

@@ -47,8 +47,8 @@ from intake.reinfusion.models import (
     DoseSource,
     DoseStatus,
 )
+from intake.scheduling import front_desk as scheduling_desk
 from intake.scheduling import queries as scheduling_queries
-from intake.scheduling import services as scheduling
 from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
 from intake.scheduling.visit_kinds import VisitKind, is_reinfusion
 
@@ -643,7 +643,7 @@ def record_administration(
         after=new,
         patient=appointment.patient,
     )
-    scheduling.mark_completed(appointment, actor=actor, now=now)
+    scheduling_desk.mark_completed(appointment, actor=actor, now=now)
     remaining = sum(
         1
         for other in batch_doses(dose.batch)

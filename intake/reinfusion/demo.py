@@ -42,8 +42,8 @@ from intake.patients import trip_services
 from intake.patients.services import current_course
 from intake.reinfusion import aftercare_services, day_services, services
 from intake.reinfusion.models import Administration, Dose, FollowUp
+from intake.scheduling import front_desk as scheduling_desk
 from intake.scheduling import queries as scheduling_queries
-from intake.scheduling import services as scheduling
 from intake.scheduling.models import Appointment
 
 ROUTE = "local"  # knee osteoarthritis, the demo's indication: local injection
@@ -152,7 +152,7 @@ def _vitals(systolic: int = 128) -> dict:
 
 
 def _clear(visit: Appointment, staff: dict, at: datetime) -> None:
-    scheduling.mark_arrived(visit, actor=staff["coordinator"], now=at)
+    scheduling_desk.mark_arrived(visit, actor=staff["coordinator"], now=at)
     day_services.record_clearance(
         visit,
         **_vitals(),

@@ -6,11 +6,13 @@ holds every resource of each of its segments for every unit the segment touches
 (see ``units_for``) and every day of its day blocks (see ``days_for``); the
 booking service writes one hold row per seat from those two lists.
 
-``holds`` maps what is already taken to a seat count, in one mapping:
+What is already taken comes in one ``Situation`` (the calendar, the limits,
+the capacities and the taken seats), as a mapping to a seat count keyed by
+whole numbers, so looking a seat up costs no datetime arithmetic:
 
-* ``(resource_code, unit_start)`` for unit resources, ``unit_start`` a UTC-aware
-  datetime on the unit grid;
-* ``(resource_code, local_date)`` for per-day resources (a ``date``, not a datetime).
+* ``(resource_code, unit_key(unit_start))`` for unit resources (minutes since
+  1970-01-01 UTC of the unit start);
+* ``(resource_code, day_key(local_date))`` for per-day resources (the date's ordinal).
 
 The unit grid starts at each regular opening interval's opening time (09:00,
 13:00 …) and steps by ``unit_minutes`` in real time; closures only remove
@@ -22,11 +24,12 @@ A resource missing from ``capacities`` has capacity 0.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from intake.scheduling.calendar import (
@@ -37,7 +40,23 @@ from intake.scheduling.calendar import (
     subtract_closures,
 )
 
-HoldKey = tuple[str, date]  # (code, UTC unit start datetime) or (code, local date)
+HoldKey = tuple[str, int]  # (code, unit_key of a UTC unit start) or (code, day_key of a date)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def unit_key(instant: datetime) -> int:
+    """A unit start as a whole number: minutes since 1970-01-01 UTC."""
+    return int(instant.timestamp()) // 60
+
+
+def unit_at(key: int) -> datetime:
+    return _EPOCH + timedelta(minutes=key)
+
+
+def day_key(day: date) -> int:
+    """A local date as a whole number (its ordinal)."""
+    return day.toordinal()
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,59 @@ class Refusal(StrEnum):
     FULL = "full"
 
 
+@dataclass(frozen=True)
+class Situation:
+    """Everything a decision about starts needs besides the visit type, loaded once.
+
+    ``holds`` maps ``(resource_code, key)`` to the seats taken: ``key`` is
+    ``unit_key(unit_start)`` for unit resources and ``day_key(local_date)`` for
+    per-day ones. Starts before ``earliest`` or after ``latest`` are refused
+    (``None``: no limit), so an answer computed without limits can be narrowed
+    to any ``now`` afterwards.
+    """
+
+    tz: ZoneInfo
+    hours: OpeningHours
+    unit_minutes: int
+    capacities: Mapping[str, int]
+    holds: Mapping[HoldKey, int]
+    closures: Sequence[Closure] = ()
+    holiday_dates: AbstractSet[date] = frozenset()
+    earliest: datetime | None = None
+    latest: datetime | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        holds: Mapping[tuple[str, date], int] = MappingProxyType({}),
+        now: datetime | None = None,
+        min_notice: timedelta = timedelta(0),
+        horizon: timedelta | None = None,
+        **fields,
+    ) -> Situation:
+        """From holds keyed by UTC unit start (a datetime) or local date, and limits
+        given as ``now`` + notice and horizon."""
+        return cls(
+            holds={(code, _key(at)): n for (code, at), n in holds.items()},
+            earliest=None if now is None else _utc(now) + min_notice,
+            latest=None if now is None or horizon is None else _utc(now) + horizon,
+            **fields,
+        )
+
+    def limited(self, earliest: datetime | None, latest: datetime | None) -> Situation:
+        return replace(self, earliest=earliest, latest=latest)
+
+
+def within(starts: Iterable[datetime], earliest: datetime, latest: datetime) -> list[datetime]:
+    """``starts`` narrowed to ``earliest`` … ``latest`` (the limits of one ``now``)."""
+    return [start for start in starts if earliest <= start <= latest]
+
+
+def _key(at: date) -> int:
+    return unit_key(at) if isinstance(at, datetime) else day_key(at)
+
+
 def units_for(
     start: datetime, segments: Sequence[Segment], unit_minutes: int
 ) -> list[tuple[str, datetime]]:
@@ -141,82 +213,62 @@ def days_for(start_local_date: date, day_blocks: Sequence[DayBlock]) -> list[tup
 
 
 def free_starts(
-    visit: VisitType,
-    *,
-    start_date: date,
-    end_date: date,
-    tz: ZoneInfo,
-    hours: OpeningHours,
-    closures: Sequence[Closure] = (),
-    holiday_dates: AbstractSet[date] = frozenset(),
-    unit_minutes: int,
-    capacities: Mapping[str, int],
-    holds: Mapping[HoldKey, int],
-    now: datetime,
-    min_notice: timedelta,
-    horizon: timedelta,
+    visit: VisitType, situation: Situation, *, start_date: date, end_date: date
 ) -> list[datetime]:
     """Sorted UTC starts of ``visit`` on local days ``start_date`` … ``end_date`` inclusive.
 
     A start is free when the whole visit lies inside one open interval, it is on
-    the unit grid, ``now + min_notice <= start <= now + horizon``, every unit of
-    every segment has ``quantity`` free seats and every day of every day block has
+    the unit grid, ``earliest <= start <= latest``, every unit of every segment
+    has ``quantity`` free seats and every day of every day block has
     ``quantity`` free places. Holds are looked up, never scanned, so the cost
-    grows with the window, not with the number of bookings.
+    grows with the window, not with the number of bookings; the day blocks are
+    checked with one sliding window over the days, not day by day.
     """
-    unit = timedelta(minutes=unit_minutes)
+    s = situation
+    unit = timedelta(minutes=s.unit_minutes)
     span = timedelta(minutes=visit.span_minutes)
-    earliest, latest = _utc(now) + min_notice, _utc(now) + horizon
-    runs = _demand_runs(visit.segments, unit_minutes)
-    ordered_closures = sorted(closures, key=lambda closure: closure.start_at)
+    runs = _demand_runs(visit.segments, s.unit_minutes)
+    ordered_closures = sorted(s.closures, key=lambda closure: closure.start_at)
+    days_ok = _days_free_from(start_date, end_date, visit.day_blocks, s.capacities, s.holds)
     starts: list[datetime] = []
-    day = start_date
-    while day <= end_date:
-        if day not in holiday_dates and _days_free(day, visit.day_blocks, capacities, holds):
-            for anchor, close in regular_intervals(day, hours, tz):
-                for piece in subtract_closures([(anchor, close)], ordered_closures):
-                    window = _index_window(anchor, piece, span, unit, earliest, latest)
-                    if window is not None:
-                        starts += _fitting_starts(anchor, unit, window, runs, capacities, holds)
-        day += timedelta(days=1)
+    for n, fits in enumerate(days_ok):
+        day = start_date + timedelta(days=n)
+        if not fits or day in s.holiday_dates:
+            continue
+        for anchor, close in regular_intervals(day, s.hours, s.tz):
+            for piece in subtract_closures([(anchor, close)], ordered_closures):
+                window = _index_window(anchor, piece, span, unit, s.earliest, s.latest)
+                if window is not None:
+                    starts += _fitting_starts(
+                        anchor, s.unit_minutes, window, runs, s.capacities, s.holds
+                    )
     return starts
 
 
-def check_start(
-    start: datetime,
-    visit: VisitType,
-    *,
-    tz: ZoneInfo,
-    hours: OpeningHours,
-    closures: Sequence[Closure] = (),
-    holiday_dates: AbstractSet[date] = frozenset(),
-    unit_minutes: int,
-    capacities: Mapping[str, int],
-    holds: Mapping[HoldKey, int],
-    now: datetime,
-    min_notice: timedelta,
-    horizon: timedelta,
-) -> Refusal | None:
+def check_start(start: datetime, visit: VisitType, situation: Situation) -> Refusal | None:
     """``None`` if ``start`` is bookable (exactly when ``free_starts`` offers it), else why not."""
+    s = situation
     start = _utc(start)
     end = start + timedelta(minutes=visit.span_minutes)
-    day = start.astimezone(tz).date()
-    if day in holiday_dates:
+    day = start.astimezone(s.tz).date()
+    if day in s.holiday_dates:
         return Refusal.HOLIDAY
-    anchor = _containing_anchor(regular_intervals(day, hours, tz), start, end)
+    anchor = _containing_anchor(regular_intervals(day, s.hours, s.tz), start, end)
     if anchor is None:
         return Refusal.OUTSIDE_HOURS
-    if (start - anchor) % timedelta(minutes=unit_minutes):
+    if (start - anchor) % timedelta(minutes=s.unit_minutes):
         return Refusal.NOT_ALIGNED
-    if any(closure.overlaps(start, end) for closure in closures):
+    if any(closure.overlaps(start, end) for closure in s.closures):
         return Refusal.CLOSED
-    if start < _utc(now) + min_notice:
+    if s.earliest is not None and start < s.earliest:
         return Refusal.TOO_SOON
-    if start > _utc(now) + horizon:
+    if s.latest is not None and start > s.latest:
         return Refusal.BEYOND_HORIZON
-    needed: Counter[HoldKey] = Counter(units_for(start, visit.segments, unit_minutes))
-    needed.update(days_for(day, visit.day_blocks))
-    if any(_free(code, key, capacities, holds) < n for (code, key), n in needed.items()):
+    needed: Counter[HoldKey] = Counter(
+        (code, unit_key(at)) for code, at in units_for(start, visit.segments, s.unit_minutes)
+    )
+    needed.update((code, day_key(on)) for code, on in days_for(day, visit.day_blocks))
+    if any(_free(code, key, s.capacities, s.holds) < n for (code, key), n in needed.items()):
         return Refusal.FULL
     return None
 
@@ -227,7 +279,7 @@ def _utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
-def _free(code: str, key: date, capacities: Mapping[str, int], holds: Mapping[HoldKey, int]) -> int:
+def _free(code: str, key: int, capacities: Mapping[str, int], holds: Mapping[HoldKey, int]) -> int:
     return capacities.get(code, 0) - holds.get((code, key), 0)
 
 
@@ -251,14 +303,47 @@ def _demand_runs(segments: Sequence[Segment], unit_minutes: int) -> list[tuple[s
     return runs
 
 
-def _days_free(
-    day: date,
+def _days_free_from(
+    first: date,
+    last: date,
     day_blocks: Sequence[DayBlock],
     capacities: Mapping[str, int],
     holds: Mapping[HoldKey, int],
-) -> bool:
-    needed = Counter(days_for(day, day_blocks))
-    return all(_free(code, on, capacities, holds) >= n for (code, on), n in needed.items())
+) -> list[bool]:
+    """For each day ``first`` … ``last``: has every day block enough free places
+    on each of its days? One pass over the days per block (a sliding window)."""
+    count = (last - first).days + 1
+    if count <= 0:
+        return []
+    ok = [True] * count
+    demand: Counter[tuple[str, int]] = Counter()
+    for block in day_blocks:  # blocks of one resource add up, day by day
+        for n in range(block.days):
+            demand[block.resource_code, n] += block.quantity
+    reach = max((n for _code, n in demand), default=-1) + 1
+    base = day_key(first)
+    for code in {code for code, _n in demand}:
+        free = [
+            capacities.get(code, 0) - holds.get((code, base + i), 0) for i in range(count + reach)
+        ]
+        runs = _runs_of({n: q for (c, n), q in demand.items() if c == code})
+        for quantity, k_first, k_end in runs:
+            short = _prefix_count([seats < quantity for seats in free])
+            for i in range(count):
+                if ok[i] and short[i + k_end] != short[i + k_first]:
+                    ok[i] = False
+    return ok
+
+
+def _runs_of(demand: Mapping[int, int]) -> list[tuple[int, int, int]]:
+    """``(quantity, first, end)`` runs of equal demand over consecutive offsets."""
+    runs: list[tuple[int, int, int]] = []
+    for k, quantity in sorted(demand.items()):
+        if runs and runs[-1][0] == quantity and runs[-1][2] == k:
+            runs[-1] = (quantity, runs[-1][1], k + 1)
+        else:
+            runs.append((quantity, k, k + 1))
+    return runs
 
 
 def _index_window(
@@ -266,12 +351,12 @@ def _index_window(
     piece: Interval,
     span: timedelta,
     unit: timedelta,
-    earliest: datetime,
-    latest: datetime,
+    earliest: datetime | None,
+    latest: datetime | None,
 ) -> tuple[int, int] | None:
     """Grid indices ``[first, last]`` of starts whose visit fits ``piece`` and the limits."""
-    low = max(piece[0], earliest)
-    high = min(piece[1] - span, latest)
+    low = piece[0] if earliest is None else max(piece[0], earliest)
+    high = piece[1] - span if latest is None else min(piece[1] - span, latest)
     if high < low:
         return None
     first = -((anchor - low) // unit)  # ceiling
@@ -281,7 +366,7 @@ def _index_window(
 
 def _fitting_starts(
     anchor: datetime,
-    unit: timedelta,
+    unit_minutes: int,
     window: tuple[int, int],
     runs: Sequence[tuple[str, int, int, int]],
     capacities: Mapping[str, int],
@@ -290,9 +375,10 @@ def _fitting_starts(
     """Grid starts in ``window`` where every run of demand has enough free seats."""
     first, last = window
     reach = max(run[3] for run in runs)
-    unit_starts = [anchor + j * unit for j in range(first, last + reach)]
+    base = unit_key(anchor)
+    keys = [base + j * unit_minutes for j in range(first, last + reach)]
     free = {
-        code: [capacities.get(code, 0) - holds.get((code, at), 0) for at in unit_starts]
+        code: [capacities.get(code, 0) - holds.get((code, key), 0) for key in keys]
         for code in {run[0] for run in runs}
     }
     ok = [True] * (last - first + 1)
@@ -301,7 +387,8 @@ def _fitting_starts(
         for i in range(len(ok)):
             if ok[i] and short[i + k_end] != short[i + k_first]:
                 ok[i] = False
-    return [unit_starts[i] for i, fits in enumerate(ok) if fits]
+    unit = timedelta(minutes=unit_minutes)
+    return [anchor + (first + i) * unit for i, fits in enumerate(ok) if fits]
 
 
 def _prefix_count(flags: Sequence[bool]) -> list[int]:

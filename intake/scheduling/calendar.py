@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -110,11 +111,16 @@ def wall_to_utc(day: date, at: time, tz: ZoneInfo, *, as_end: bool) -> datetime:
 
 def regular_intervals(day: date, hours: OpeningHours, tz: ZoneInfo) -> list[Interval]:
     """The UTC intervals of ``day``'s opening hours, ignoring holidays and closures."""
+    return list(_regular_intervals(day, hours, tz))
+
+
+@lru_cache(maxsize=4096)
+def _regular_intervals(day: date, hours: OpeningHours, tz: ZoneInfo) -> tuple[Interval, ...]:
     intervals = (
         (wall_to_utc(day, start, tz, as_end=False), wall_to_utc(day, end, tz, as_end=True))
         for start, end in hours.on(day)
     )
-    return [(start, end) for start, end in intervals if start < end]
+    return tuple((start, end) for start, end in intervals if start < end)
 
 
 def subtract_closures(intervals: Iterable[Interval], closures: Sequence[Closure]) -> list[Interval]:

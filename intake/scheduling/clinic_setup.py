@@ -10,7 +10,7 @@ the view commits. Capacities and lengths that are clinic settings
 A capacity change never leaves more holds than seats (DESIGN.md, "No double
 booking"). It first locks the resource rows exclusively (an ``UPDATE``: on
 PostgreSQL it waits for every booking holding them ``FOR SHARE``, see
-``queries.lock_capacities``, and holds off new ones; on SQLite it takes the
+``ledger.lock_capacities``, and holds off new ones; on SQLite it takes the
 database's one write lock), then looks at the holds from today on: a day with
 more holds than the new capacity refuses the change, naming the days; holds
 on seat numbers at or above it, on days where they still fit, move down to
@@ -35,7 +35,7 @@ from intake.core import audit, settings
 from intake.core.errors import DomainError, NotAllowed
 from intake.core.types import utcnow
 from intake.extensions import db
-from intake.scheduling import queries
+from intake.scheduling import ledger, queries
 from intake.scheduling.calendar import wall_to_utc
 from intake.scheduling.models import (
     LOCALES,
@@ -171,7 +171,7 @@ def _capacity_settings_keep_held_seats(current: dict, new: dict) -> dict[str, st
             Resource.capacity_setting.is_not(None), Resource.is_active
         )
     ).all()
-    stored = queries.fresh_setting_values(key for _id, key in users)
+    stored = ledger.fresh_setting_values(key for _id, key in users)
     by_key: dict[str, list[int]] = defaultdict(list)
     for resource_id, key in users:
         if key in new and new[key] != stored[key]:
@@ -285,7 +285,7 @@ def save_resource(
         # The capacity now in force, read under the lock, must keep every seat
         # held from today on.
         lock_for_capacity_change([resource.id])
-        keep_held_seats(queries.lock_resource_capacities([resource.id]))
+        keep_held_seats(ledger.lock_resource_capacities([resource.id]))
     after = audit.snapshot(resource, Resource.AUDITED)
     old, new = audit.changes(before, after)
     if new:

@@ -25,19 +25,24 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from itertools import chain
 
 from flask_babel import get_locale
 from sqlalchemy import (
+    DDL,
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from intake.accounts.models import User
 from intake.core.db import enum_column
@@ -374,3 +379,72 @@ class Hold(db.Model):
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
     unit_start: Mapped[datetime]
     seat: Mapped[int]
+
+
+class LedgerVersion(db.Model):
+    """One row: a number every change to what availability depends on raises,
+    in the same transaction (holds, closures, resources, visit types, settings).
+    Availability answers are reused only under the number they were computed
+    at, so every process sharing the database sees a change in its next answer."""
+
+    __tablename__ = "ledger_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+event.listen(
+    LedgerVersion.__table__,
+    "after_create",
+    DDL("INSERT INTO ledger_versions (id, version) VALUES (1, 0)"),
+)
+
+#: The tables whose rows availability reads; writing any of them raises the version.
+LEDGER_TABLES = frozenset(
+    {"holds", "closures", "resources", "visit_types", "visit_type_segments", "settings"}
+)
+_CHANGED = "scheduling_ledger_changed"
+
+
+def has_ledger_changes(session) -> bool:
+    """Has this transaction written what availability reads (not committed yet)?
+    Its answers then differ from every other process's: they are not kept."""
+    return bool(session.info.get(_CHANGED))
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changed_rows(session, _context, _instances) -> None:
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if getattr(obj, "__tablename__", None) in LEDGER_TABLES:
+            session.info[_CHANGED] = True
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_changing_statements(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in LEDGER_TABLES:
+            state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_ledger_version(session) -> None:
+    """Last thing before the commit, so the row lock is held for an instant.
+    A savepoint's commit is not the transaction's: the version waits for it."""
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    if session.info.pop(_CHANGED, False):
+        session.execute(
+            update(LedgerVersion)
+            .where(LedgerVersion.id == 1)
+            .values(version=LedgerVersion.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # a savepoint rolled back: the rest still counts
+        session.info.pop(_CHANGED, None)

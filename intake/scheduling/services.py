@@ -1,22 +1,16 @@
-"""Changing bookings: book, reschedule, cancel, front-desk statuses, reminders.
-(The manager's set-up of resources, visit types and closures is in
-``clinic_setup``.)
+"""Changing bookings: book, reschedule, cancel. (The front desk's status
+changes are in ``front_desk``, reminders in ``reminders``, the manager's set-up
+of resources, visit types and closures in ``clinic_setup``.)
 
 Every function applies the rules, writes, leaves an audit row, queues messages
 and flushes; the caller commits (or rolls back on ``DomainError``).
 
-No double booking: ``_take_seats`` writes one ``Hold`` per seat and relies on the
-unique constraint ``(resource_id, unit_start, seat)``. When an insert loses a
-race (``IntegrityError``) it rolls back to a savepoint and tries the next free
-seat; when none is left the booking fails with ``Conflict`` ("This time was just
-taken"). Nothing is checked in Python that the database does not also enforce.
-
-Capacity: seats are chosen below the capacity read *after* the booking has
-locked its resources (``queries.lock_capacities``: ``FOR SHARE`` on
-PostgreSQL; on SQLite the booking already holds the database's one write lock),
-and a capacity change locks the same rows exclusively before it checks that no
-future hold would be stranded (``clinic_setup``). So a seat at or above the
-capacity is never taken, whatever runs at the same time.
+One path through a booking: the visit type's plan and the clinic calendar are
+loaded once (``context``), then ``context.load_for_start`` reads the closures
+and the taken seats fresh from the database (never a kept availability
+answer), the pure ``availability.check_start`` decides on that one
+``Situation``, and the ``ledger`` writes the holds (no double booking: the
+unique ``(resource_id, unit_start, seat)``; capacities read under a lock).
 
 One upcoming visit of a kind per course (``visit_kinds.one_upcoming``): the
 appointment's ``upcoming_kind`` under a partial unique index, set whoever books
@@ -31,15 +25,12 @@ view shows the booking the first attempt made.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from intake.accounts.models import User
 from intake.accounts.roles import DESK_ROLES, Role
@@ -51,13 +42,12 @@ from intake.notifications.services import notify
 from intake.patients.models import Course, Patient
 from intake.patients.services import current_course
 from intake.scheduling import availability as pure
-from intake.scheduling import changes, ics, queries, visit_kinds, visit_status
+from intake.scheduling import changes, context, ics, ledger, queries, visit_kinds, visit_status
 from intake.scheduling.models import (
     MODE_LABELS,
     Appointment,
     AppointmentStatus,
     Hold,
-    Resource,
     VisitMode,
     VisitType,
 )
@@ -81,10 +71,6 @@ class DuplicateRequest(DomainError):
             _("This booking was already made. Please check your visits."), code="duplicate"
         )
         self.appointment_id = appointment_id
-
-
-def taken_message() -> str:
-    return _("This time was just taken. Please choose another.")
 
 
 def already_booked_message(*, by_patient: bool) -> str:
@@ -209,7 +195,7 @@ def change_window(
     )
 
 
-def _refusal_error(refusal: pure.Refusal, cal: queries.ClinicCalendar, *, for_patient: bool):
+def _refusal_error(refusal: pure.Refusal, cal: context.ClinicCalendar, *, for_patient: bool):
     messages = {
         pure.Refusal.HOLIDAY: _("The clinic is closed on that day (public holiday)."),
         pure.Refusal.OUTSIDE_HOURS: _("That time is outside the clinic's opening hours."),
@@ -220,7 +206,7 @@ def _refusal_error(refusal: pure.Refusal, cal: queries.ClinicCalendar, *, for_pa
         ),
     }
     if refusal == pure.Refusal.FULL:
-        return Conflict(taken_message(), field="start", code=refusal.value)
+        return Conflict(ledger.taken_message(), field="start", code=refusal.value)
     if refusal == pure.Refusal.TOO_SOON:
         if for_patient:
             message = _(
@@ -234,8 +220,8 @@ def _refusal_error(refusal: pure.Refusal, cal: queries.ClinicCalendar, *, for_pa
     return DomainError(messages[refusal], field="start", code=refusal.value)
 
 
-def _load_plan(code: str, values: dict) -> queries.Plan:
-    plan = queries.load_plan(code, values)
+def _load_plan(code: str, values: dict) -> context.Plan:
+    plan = context.load_plan(code, values)
     if plan is None:
         raise DomainError(_("There is no such visit type."), field="visit_type")
     if plan.pure is None:
@@ -255,7 +241,7 @@ def gate_closed_message(visit_type: VisitType) -> str:
 def _check_gate(
     course: Course,
     visit_type: VisitType,
-    cal: queries.ClinicCalendar,
+    cal: context.ClinicCalendar,
     now: datetime,
     start_at: datetime,
 ) -> None:
@@ -291,75 +277,6 @@ def _mode(visit_type: VisitType, mode: str | VisitMode | None) -> VisitMode | No
 # --------------------------------------------------------------------------- the ledger
 
 
-@dataclass
-class SeatChooser:
-    """Chooses, for each seat a visit needs, a free ``(resource_id, unit_start, seat)``:
-    a working pool member (the same one across the visit when possible), the
-    same seat number across days for per-day resources."""
-
-    plan: queries.Plan
-    cal: queries.ClinicCalendar
-    taken: set
-    #: Resource id → capacity read under the booking's lock (else the plan's).
-    capacities: dict[int, int] | None = None
-
-    def __post_init__(self) -> None:
-        self.used: dict[str, list[int]] = {}
-        self.last_seat: dict[int, int] = {}
-
-    def candidates(self, code: str, key) -> list[tuple[int, datetime, int]]:
-        need = self.plan.needs[code]
-        if need.is_per_day:
-            unit_start, day = self.cal.day_start(key), key
-        else:
-            unit_start, day = key, self.cal.local_date(key)
-        preferred = self.used.get(code, [])
-        seatables = sorted(
-            need.seatables,
-            key=lambda s: (preferred.index(s.id) if s.id in preferred else len(preferred), s.id),
-        )
-        options = []
-        for seatable in seatables:
-            if not need.is_per_day and seatable.weekdays is not None:
-                if day.weekday() not in seatable.weekdays:
-                    continue
-            capacity = seatable.capacity
-            if self.capacities is not None:
-                capacity = min(capacity, self.capacities.get(seatable.id, 0))
-            seats = list(range(capacity))
-            last = self.last_seat.get(seatable.id)
-            if last in seats:
-                seats.remove(last)
-                seats.insert(0, last)
-            options += [(seatable.id, unit_start, seat) for seat in seats]
-        return options
-
-    def choose(self, code: str, key) -> tuple[int, datetime, int] | None:
-        for option in self.candidates(code, key):
-            if option not in self.taken:
-                self.take(code, option)
-                return option
-        return None
-
-    def take(self, code: str, option: tuple[int, datetime, int]) -> None:
-        self.taken.add(option)
-        used = self.used.setdefault(code, [])
-        if option[0] not in used:
-            used.append(option[0])
-        self.last_seat[option[0]] = option[2]
-
-
-def seats_needed(plan: queries.Plan, cal: queries.ClinicCalendar, start_at: datetime) -> list:
-    return pure.units_for(start_at, plan.pure.segments, cal.unit_minutes) + pure.days_for(
-        cal.local_date(start_at), plan.pure.day_blocks
-    )
-
-
-def _is_lock_error(exc: OperationalError) -> bool:
-    code = getattr(exc.orig, "sqlstate", None)
-    return code in ("40P01", "40001", "55P03") or "database is locked" in str(exc.orig)
-
-
 def _unique_key_hit(exc: IntegrityError) -> str | None:
     """Which of the appointment's unique keys a failed write met: ``"request_key"``,
     ``"upcoming_kind"`` or None (another constraint). PostgreSQL names the
@@ -393,8 +310,8 @@ def _write_appointment(appointment: Appointment, *, by_patient: bool) -> None:
             ) from exc
         raise
     except OperationalError as exc:
-        if _is_lock_error(exc):  # SQLite: another writer held the lock past busy_timeout
-            raise Conflict(taken_message(), field="start", code="locked") from exc
+        if ledger.is_lock_error(exc):  # SQLite: another writer held the lock past busy_timeout
+            raise Conflict(ledger.taken_message(), field="start", code="locked") from exc
         raise
 
 
@@ -419,8 +336,8 @@ def _expire_claims(course_id: int, kind: VisitKind, now: datetime) -> None:
 
 
 def _check_start(
-    plan: queries.Plan,
-    cal: queries.ClinicCalendar,
+    plan: context.Plan,
+    cal: context.ClinicCalendar,
     start_at: datetime,
     now: datetime,
     *,
@@ -429,119 +346,25 @@ def _check_start(
     exclude_course_id: int | None = None,
 ) -> set:
     """Raise unless ``start_at`` is bookable now; return the seats already taken
-    (a visit being moved: without its own). Reads only, writes nothing."""
-    day = cal.local_date(start_at)
-    end_at = start_at + timedelta(minutes=plan.duration_minutes)
-    closures = queries.load_closures(start_at, end_at)
-    taken = queries.load_taken_seats(plan, cal, day, exclude_appointment_id, exclude_course_id)
-    counts = queries.hold_counts(
-        plan, cal, day, day, ((rid, unit, 1) for rid, unit, _seat in taken)
-    )
-    refusal = pure.check_start(
+    (a visit being moved: without its own). Reads only (fresh, never a kept
+    availability answer), writes nothing."""
+    loaded = context.load_for_start(
+        plan,
+        cal,
         start_at,
-        plan.pure,
-        tz=cal.tz,
-        hours=cal.hours,
-        closures=closures,
-        holiday_dates=cal.holidays(day, day),
-        unit_minutes=cal.unit_minutes,
-        capacities={code: need.capacity for code, need in plan.needs.items()},
-        holds=counts,
-        now=now,
-        min_notice=cal.min_notice(for_patient=for_patient),
-        horizon=cal.horizon,
+        now,
+        for_patient=for_patient,
+        exclude_appointment_id=exclude_appointment_id,
+        exclude_course_id=exclude_course_id,
     )
+    refusal = pure.check_start(start_at, plan.pure, loaded.situation)
     if refusal is not None:
         raise _refusal_error(refusal, cal, for_patient=for_patient)
-    return taken
-
-
-def _take_seats(
-    appointment: Appointment,
-    plan: queries.Plan,
-    cal: queries.ClinicCalendar,
-    start_at: datetime,
-    taken: set,
-) -> None:
-    """Write one hold per seat the visit needs, or raise ``Conflict``. ``taken`` is
-    what ``_check_start`` saw; a seat taken since then is caught by the database."""
-    try:
-        db.session.flush()  # the appointment row first: savepoints need an open transaction
-    except OperationalError as exc:
-        if _is_lock_error(exc):  # SQLite: another writer held the lock past busy_timeout
-            raise Conflict(taken_message(), field="start", code="locked") from exc
-        raise
-    day = cal.local_date(start_at)
-    needed = seats_needed(plan, cal, start_at)
-    # Capacities as they are now, under a lock no capacity change can pass
-    # before this transaction ends (see clinic_setup.lock_for_capacity_change).
-    capacities = queries.lock_capacities(plan)
-    chooser = SeatChooser(plan, cal, set(taken), capacities)
-    planned = []
-    for code, key in needed:
-        option = chooser.choose(code, key)
-        if option is None:
-            raise Conflict(taken_message(), field="start", code="full")
-        planned.append((option, code))
-
-    def owner(code: str) -> dict:
-        # An incubator place belongs to the course's culture, the rest to the visit.
-        if plan.needs[code].is_per_day:
-            return {"appointment_id": None, "course_id": appointment.course_id}
-        return {"appointment_id": appointment.id, "course_id": None}
-
-    rows = [
-        {**owner(code), "resource_id": rid, "unit_start": unit, "seat": seat}
-        for (rid, unit, seat), code in sorted(planned)  # one global order: no deadlock
-    ]
-    try:
-        with db.session.begin_nested():
-            db.session.execute(insert(Hold), rows)
-        return
-    except IntegrityError:
-        pass  # someone took one of these seats meanwhile: take the holds one by one
-    except OperationalError as exc:
-        if _is_lock_error(exc):
-            raise Conflict(taken_message(), field="start", code="locked") from exc
-        raise
-    chooser = SeatChooser(plan, cal, queries.load_taken_seats(plan, cal, day), capacities)
-    for code, key in needed:
-        while True:
-            option = chooser.choose(code, key)
-            if option is None:
-                raise Conflict(taken_message(), field="start", code="taken")
-            rid, unit, seat = option
-            try:
-                with db.session.begin_nested():
-                    db.session.execute(
-                        insert(Hold),
-                        [{**owner(code), "resource_id": rid, "unit_start": unit, "seat": seat}],
-                    )
-                break
-            except IntegrityError:
-                continue  # this seat went too; the chooser already counts it as taken
-            except OperationalError as exc:
-                if _is_lock_error(exc):
-                    raise Conflict(taken_message(), field="start", code="locked") from exc
-                raise
-
-
-def _release_seats(appointment: Appointment) -> None:
-    """Free the visit's seats and, for a collection, its culture's incubator
-    place from the collection day on."""
-    db.session.execute(delete(Hold).where(Hold.appointment_id == appointment.id))
-    if appointment.visit_type.day_block_resource_id is not None:
-        cal = queries.clinic_calendar()
-        db.session.execute(
-            delete(Hold).where(
-                Hold.course_id == appointment.course_id,
-                Hold.unit_start >= cal.day_start(cal.local_date(appointment.start_at)),
-            )
-        )
+    return loaded.taken
 
 
 def _confirm(
-    appointment: Appointment, template: str, *, now: datetime | None = None, **context
+    appointment: Appointment, template: str, *, now: datetime | None = None, **template_context
 ) -> None:
     patient = appointment.patient
     link = _public_url("scheduling.my_visits")
@@ -560,7 +383,7 @@ def _confirm(
         clinic_phone=current_app.config.get("CLINIC_PHONE"),
         link=link,
         attachment=ics.attachment(appointment, locale=patient.locale, link=link),
-        **context,
+        **template_context,
     )
 
 
@@ -604,7 +427,7 @@ def book_visit(
     chosen_mode = _mode(visit_type, mode)
     if start_at < now:
         raise DomainError(_("That time has already passed."), field="start")
-    cal = queries.clinic_calendar(values)
+    cal = context.clinic_calendar(values)
     course = current_course(patient)
     _check_gate(course, visit_type, cal, now, start_at)
     claim = _claim_of(visit_type)
@@ -633,7 +456,7 @@ def book_visit(
     )
     db.session.add(appointment)
     _write_appointment(appointment, by_patient=for_patient)
-    _take_seats(appointment, plan, cal, start_at, taken)
+    ledger.take_seats(appointment, plan, cal, start_at, taken)
     audit.record(
         actor=actor,
         action="scheduling.book",
@@ -655,7 +478,7 @@ def book_offered_visit(
     actor: User,
     now: datetime | None = None,
     template: str,
-    **context,
+    **template_context,
 ) -> Appointment:
     """Book a time the clinic offered the patient (a reinfusion proposal) when the
     patient accepts it. Visit types the patient may not book online are allowed
@@ -674,7 +497,7 @@ def book_offered_visit(
         raise DomainError(_("This visit type is not offered at the moment."), field="visit_type")
     if start_at < now:
         raise DomainError(_("That time has already passed."), field="start")
-    cal = queries.clinic_calendar(values)
+    cal = context.clinic_calendar(values)
     course = current_course(patient)
     _check_gate(course, visit_type, cal, now, start_at)
     claim = _claim_of(visit_type)
@@ -694,7 +517,7 @@ def book_offered_visit(
     )
     db.session.add(appointment)
     _write_appointment(appointment, by_patient=_is_patient(actor))
-    _take_seats(appointment, plan, cal, start_at, taken)
+    ledger.take_seats(appointment, plan, cal, start_at, taken)
     audit.record(
         actor=actor,
         action="scheduling.book",
@@ -702,7 +525,7 @@ def book_offered_visit(
         after=_snapshot(appointment),
         patient=patient,
     )
-    _confirm(appointment, template, now=now, **context)
+    _confirm(appointment, template, now=now, **template_context)
     db.session.flush()
     return appointment
 
@@ -731,7 +554,7 @@ def record_past_visit(
         raise DomainError(_("Only visits that already took place can be recorded."))
     values = settings.values()
     plan = _load_plan(visit_type_code, values)
-    cal = queries.clinic_calendar(values)
+    cal = context.clinic_calendar(values)
     # Checked as of just before the visit, by staff (no notice), like the original booking.
     taken = _check_start(plan, cal, start_at, start_at - timedelta(minutes=1), for_patient=False)
     appointment = Appointment(
@@ -751,9 +574,9 @@ def record_past_visit(
         appointment.cancelled_at = start_at - timedelta(days=3)
         appointment.cancel_reason = note
     db.session.add(appointment)
-    _take_seats(appointment, plan, cal, start_at, taken)
+    ledger.take_seats(appointment, plan, cal, start_at, taken)
     if status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
-        _release_seats(appointment)
+        ledger.release_seats(appointment)
     audit.record(
         actor=actor,
         action="scheduling.record",
@@ -813,12 +636,12 @@ def move_locked_visit(
     actor: User,
     now: datetime | None = None,
     template: str,
-    **context,
+    **template_context,
 ) -> Appointment:
     """Move a locked reinfusion visit: the one way, for ``intake.reinfusion``'s
     move (a coordinator or doctor, a reason and the lab's agreement, checked
     there). The lock stays; the same ledger and checks as any move apply; the
-    patient gets ``template`` with ``context``."""
+    patient gets ``template`` with ``template_context``."""
     now = _now(now)
     start_at = _aware(start_at)
     if actor is None or actor.role not in (Role.COORDINATOR, Role.DOCTOR):
@@ -833,7 +656,7 @@ def move_locked_visit(
         now=now,
         by_patient=False,
         template=template,
-        context=context,
+        template_context=template_context,
     )
 
 
@@ -846,7 +669,7 @@ def _move(
     now: datetime,
     by_patient: bool,
     template: str = "visit_rescheduled",
-    context: dict | None = None,
+    template_context: dict | None = None,
 ) -> Appointment:
     if appointment.status != AppointmentStatus.BOOKED:
         raise DomainError(_("Only a booked visit can be moved."))
@@ -857,7 +680,7 @@ def _move(
     chosen_mode = _mode(plan.visit_type, mode if mode not in (None, "") else appointment.mode)
     if start_at == appointment.start_at and chosen_mode == appointment.mode:
         raise DomainError(_("The visit is already at this time."), field="start")
-    cal = queries.clinic_calendar(values)
+    cal = context.clinic_calendar(values)
     _check_gate(appointment.course, plan.visit_type, cal, now, start_at)
     taken = _check_start(
         plan,
@@ -876,8 +699,8 @@ def _move(
         _write_appointment(appointment, by_patient=by_patient)
     before = _snapshot(appointment)
     previous_start = appointment.start_at
-    _release_seats(appointment)
-    _take_seats(appointment, plan, cal, start_at, taken)
+    ledger.release_seats(appointment)
+    ledger.take_seats(appointment, plan, cal, start_at, taken)
     appointment.start_at = start_at
     appointment.end_at = start_at + timedelta(minutes=plan.duration_minutes)
     appointment.mode = chosen_mode
@@ -892,7 +715,9 @@ def _move(
         after=new,
         patient=appointment.patient,
     )
-    _confirm(appointment, template, now=now, previous_start=previous_start, **(context or {}))
+    _confirm(
+        appointment, template, now=now, previous_start=previous_start, **(template_context or {})
+    )
     db.session.flush()
     return appointment
 
@@ -932,7 +757,7 @@ def _cancel(
     """Free the visit's seats (and a collection's culture place), keep the row
     with its status and reason, audit it and tell the patient."""
     before = _snapshot(appointment)
-    _release_seats(appointment)
+    ledger.release_seats(appointment)
     appointment.status = AppointmentStatus.CANCELLED
     appointment.upcoming_kind = None
     appointment.status_changed_at = now
@@ -953,130 +778,6 @@ def _cancel(
     _confirm(appointment, "visit_cancelled", by_clinic=by_clinic)
 
 
-def _transition(
-    appointment: Appointment,
-    new_status: AppointmentStatus,
-    *,
-    actor: User,
-    action: str,
-    now: datetime,
-) -> Appointment:
-    """A front-desk status change, if ``visit_status`` allows it now."""
-    _require_staff(actor)
-    cal = queries.clinic_calendar()
-    refusal = visit_status.refusal(
-        appointment.status,
-        new_status,
-        visit_day=cal.local_date(appointment.start_at),
-        today=cal.today(now),
-        start_at=appointment.start_at,
-        now=now,
-    )
-    if refusal == visit_status.Refusal.NOT_THE_DAY:
-        raise DomainError(
-            _("A patient can be checked in only on the day of the visit."), code=refusal.value
-        )
-    if refusal == visit_status.Refusal.NOT_STARTED:
-        raise DomainError(
-            _("A visit can be marked as missed only after its start time."), code=refusal.value
-        )
-    if refusal is not None:
-        raise DomainError(_("This visit cannot change to that status now."), code=refusal.value)
-    before = _snapshot(appointment)
-    appointment.status = new_status
-    if not visit_status.is_active(new_status):
-        appointment.upcoming_kind = None  # missed or done: no longer upcoming
-    appointment.status_changed_at = now
-    audit.record(
-        actor=actor,
-        action=action,
-        entity=appointment,
-        before={"status": before["status"]},
-        after={"status": new_status.value},
-        patient=appointment.patient,
-    )
-    db.session.flush()
-    return appointment
-
-
-def mark_arrived(appointment: Appointment, *, actor: User, now: datetime | None = None):
-    """The patient is at the front desk (on the day of the visit)."""
-    return _transition(
-        appointment,
-        AppointmentStatus.ARRIVED,
-        actor=actor,
-        action="scheduling.arrive",
-        now=_now(now),
-    )
-
-
-def mark_no_show(appointment: Appointment, *, actor: User, now: datetime | None = None):
-    """The patient did not come: the visit's seats (and incubator place) are freed."""
-    result = _transition(
-        appointment,
-        AppointmentStatus.NO_SHOW,
-        actor=actor,
-        action="scheduling.no_show",
-        now=_now(now),
-    )
-    _release_seats(appointment)
-    return result
-
-
-def mark_completed(appointment: Appointment, *, actor: User, now: datetime | None = None):
-    return _transition(
-        appointment,
-        AppointmentStatus.COMPLETED,
-        actor=actor,
-        action="scheduling.complete",
-        now=_now(now),
-    )
-
-
-def send_reminders(*, now: datetime | None = None, lead: timedelta = timedelta(hours=24)) -> int:
-    """Queue one reminder for each booked visit starting within ``lead`` of ``now``.
-    Each appointment is claimed with a conditional update first, so two runs at
-    once never remind the same visit twice. Returns how many were queued."""
-    now = _now(now)
-    due = (
-        db.session.execute(
-            select(Appointment)
-            .where(
-                Appointment.status == AppointmentStatus.BOOKED,
-                Appointment.reminded_at.is_(None),
-                Appointment.start_at > now,
-                Appointment.start_at <= now + lead,
-            )
-            .options(joinedload(Appointment.patient), joinedload(Appointment.visit_type))
-            .order_by(Appointment.start_at)
-        )
-        .scalars()
-        .all()
-    )
-    queued = 0
-    for appointment in due:
-        claimed = db.session.execute(
-            update(Appointment)
-            .where(Appointment.id == appointment.id, Appointment.reminded_at.is_(None))
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
-            continue
-        set_committed_value(appointment, "reminded_at", now)
-        audit.record(
-            actor=None,
-            action="scheduling.remind",
-            entity=appointment,
-            after={"reminded_at": now},
-            patient=appointment.patient,
-        )
-        _confirm(appointment, "visit_reminder")
-        queued += 1
-    db.session.flush()
-    return queued
-
-
 @settings.change_guard
 def _booking_unit_is_fixed_while_visits_are_booked(current: dict, new: dict) -> dict[str, str]:
     """Holds are keyed by unit start: a new unit length would let bookings on
@@ -1094,102 +795,6 @@ def _booking_unit_is_fixed_while_visits_are_booked(current: dict, new: dict) -> 
             "visit is booked."
         )
     }
-
-
-# ------------------------------------------------------------------- the course's culture place
-
-
-def _culture_holds(course: Course) -> list[Hold]:
-    return list(
-        db.session.execute(
-            select(Hold).where(Hold.course_id == course.id).order_by(Hold.unit_start)
-        ).scalars()
-    )
-
-
-def release_culture_place(course: Course, *, from_day, actor: User | None, reason: str) -> int:
-    """Give the culture's incubator place back from local day ``from_day`` on
-    (a failed or finished culture), without touching any visit. Returns how many
-    place-days were freed."""
-    cal = queries.clinic_calendar()
-    freed = db.session.execute(
-        delete(Hold).where(Hold.course_id == course.id, Hold.unit_start >= cal.day_start(from_day))
-    ).rowcount
-    audit.record(
-        actor=actor,
-        action="scheduling.culture_place_released",
-        entity=course,
-        after={"from_day": from_day, "days": freed},
-        patient=course.patient,
-        note=reason,
-    )
-    db.session.flush()
-    return freed
-
-
-def extend_culture_place(course: Course, *, through_day, actor: User | None) -> int:
-    """Keep the culture's incubator place up to local day ``through_day`` (a
-    culture at risk needs longer). Each new day takes a seat under the same
-    unique constraint as every booking, the same seat number when free; when
-    no place is free on a day nothing is extended and ``Conflict`` names it."""
-    holds = _culture_holds(course)
-    if not holds:
-        raise DomainError(_("This course holds no culture place."))
-    cal = queries.clinic_calendar()
-    last = holds[-1]
-    resource = db.session.get(Resource, last.resource_id)
-    capacity = queries.lock_resource_capacities([resource.id]).get(resource.id, 0)
-    day = cal.local_date(last.unit_start) + timedelta(days=1)
-    added = 0
-    seats_taken: list = []
-    while day <= through_day:
-        unit = cal.day_start(day)
-        seats = [last.seat] + [s for s in range(capacity) if s != last.seat]
-        for seat in seats:
-            if seat >= capacity:
-                continue
-            try:
-                with db.session.begin_nested():
-                    db.session.execute(
-                        insert(Hold),
-                        [
-                            {
-                                "appointment_id": None,
-                                "course_id": course.id,
-                                "resource_id": resource.id,
-                                "unit_start": unit,
-                                "seat": seat,
-                            }
-                        ],
-                    )
-                added += 1
-                seats_taken.append((day, seat))
-                break
-            except IntegrityError:
-                continue
-        else:
-            raise Conflict(
-                _("No incubator place is free on %(day)s.", day=day.isoformat()), code="full"
-            )
-        day += timedelta(days=1)
-    # SQLite: the capacity above was read before this transaction wrote; read
-    # it again now that the transaction holds the write lock (PostgreSQL: the
-    # FOR SHARE lock kept it from changing).
-    capacity = queries.lock_resource_capacities([resource.id]).get(resource.id, 0)
-    over = [taken_day for taken_day, seat in seats_taken if seat >= capacity]
-    if over:
-        raise Conflict(
-            _("No incubator place is free on %(day)s.", day=over[0].isoformat()), code="full"
-        )
-    audit.record(
-        actor=actor,
-        action="scheduling.culture_place_extended",
-        entity=course,
-        after={"through_day": through_day, "days": added},
-        patient=course.patient,
-    )
-    db.session.flush()
-    return added
 
 
 def cancel_future_visits(

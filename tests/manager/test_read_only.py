@@ -12,7 +12,7 @@ from intake.core import settings
 from intake.core.errors import NotAllowed
 from intake.core.models import AuditEntry
 from intake.extensions import db
-from intake.scheduling import services
+from intake.scheduling import front_desk, services
 from intake.scheduling.models import AppointmentStatus, Closure
 from tests.scheduling import conftest as scheduling_fixtures
 
@@ -79,7 +79,7 @@ def test_the_services_refuse_a_manager_too(clinic, manager, make_user, visit):
         services.reschedule_visit(visit, clinic.at(clinic.day(), "15:00"), actor=manager)
     db.session.rollback()
     with pytest.raises(NotAllowed):
-        services.mark_arrived(visit, actor=manager)
+        front_desk.mark_arrived(visit, actor=manager)
     db.session.rollback()
     assert db.session.get(type(visit), visit.id).status == AppointmentStatus.BOOKED
 

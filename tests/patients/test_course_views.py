@@ -14,7 +14,7 @@ from intake.core.errors import Conflict
 from intake.eligibility import services as intake_services
 from intake.eligibility.demo import ELIGIBLE_ANSWERS, answer_pages, submit
 from intake.extensions import db
-from intake.scheduling import services
+from intake.scheduling import ledger, services
 from intake.scheduling.models import AppointmentStatus
 from tests.conftest import log_in
 from tests.helpers import course_of
@@ -74,14 +74,14 @@ def test_the_incubator_place_belongs_to_the_course(booked, clinic, coordinator):
     holds = clinic.incubator_holds(course.id)
     assert len(holds) == 43 and all(h.appointment_id is None for h in holds)
     # A failed culture gives its place back early; the visit is untouched.
-    freed = services.release_culture_place(
+    freed = ledger.release_culture_place(
         course, from_day=day + timedelta(days=20), actor=coordinator, reason="Contaminated."
     )
     db.session.commit()
     assert freed == 23 and len(clinic.incubator_holds(course.id)) == 20
     assert visit.status == AppointmentStatus.BOOKED and len(clinic.holds(visit)) == 4 * 3
     # A culture at risk keeps it longer, seat by seat under the same constraint.
-    added = services.extend_culture_place(
+    added = ledger.extend_culture_place(
         course, through_day=day + timedelta(days=49), actor=coordinator
     )
     db.session.commit()
@@ -99,7 +99,7 @@ def test_extending_when_no_place_is_free_names_the_day_and_changes_nothing(
     db.session.commit()
     course = course_of(patient)
     with pytest.raises(Conflict) as caught:
-        services.extend_culture_place(
+        ledger.extend_culture_place(
             course, through_day=after + timedelta(days=3), actor=coordinator
         )
     db.session.rollback()

@@ -26,7 +26,7 @@ from intake.reinfusion.models import (
     Dose,
     DoseStatus,
 )
-from intake.scheduling import services as scheduling
+from intake.scheduling import front_desk
 from intake.scheduling.models import AppointmentStatus
 from tests.conftest import PASSWORD
 from tests.reinfusion.day_support import (  # noqa: F401
@@ -92,7 +92,7 @@ def administer(visit, doctor, at="11:30", **overrides):
 
 
 def ready(visit, doctor, coordinator):
-    scheduling.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
+    front_desk.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
     clear(visit, doctor)
     bedside(visit, doctor)
     db.session.commit()
@@ -188,7 +188,7 @@ def test_mismatch_is_stored_blocks_and_alerts_managers_and_lab(
     assert f"/lab/batches/{visit.batch.id}" in body[lab.id]
     assert f"/reinfusion/visits/{visit.appointment.id}" in body[manager.id]
     # the mismatch blocks the administration
-    scheduling.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
+    front_desk.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
     clear(visit, doctor)
     db.session.commit()
     with pytest.raises(DomainError, match="did not match"):
@@ -255,7 +255,7 @@ def test_no_administration_without_each_condition(
 ):
     visit = make_day_visit()
     if setup != "not_arrived":
-        scheduling.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
+        front_desk.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
     if setup != "no_clearance":
         clear(visit, doctor, decision="no_go" if setup == "no_go" else "go", reason="BP high")
     if setup != "no_bedside":
@@ -314,7 +314,7 @@ def test_only_a_doctor_administers(make_day_visit, doctor, coordinator, make_use
 
 def test_clearance_of_yesterday_does_not_count(make_day_visit, doctor, coordinator):
     visit = make_day_visit()
-    scheduling.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
+    front_desk.mark_arrived(visit.appointment, actor=coordinator, now=visit.at("09:00"))
     bedside(visit, doctor)
     db.session.add(
         Clearance(

@@ -14,7 +14,7 @@ from intake.accounts.roles import Role
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.reinfusion.models import Administration, BedsideCheck, Clearance, Dose, DoseStatus
-from intake.scheduling import services as scheduling
+from intake.scheduling import front_desk
 from tests.conftest import PASSWORD, log_in
 from tests.reinfusion.day_support import (  # noqa: F401
     CELLS,
@@ -82,7 +82,7 @@ def test_checklist_for_the_doctor_with_the_guards_reasons(client, visit, doctor)
 
 
 def test_the_whole_day_through_the_pages(client, visit, doctor, coordinator, manager, lab, clinic):
-    scheduling.mark_arrived(visit.appointment, actor=coordinator)
+    front_desk.mark_arrived(visit.appointment, actor=coordinator)
     db.session.commit()
     log_in(client, doctor)
     url = f"/reinfusion/visits/{visit.appointment.id}"
@@ -198,7 +198,7 @@ def test_dose_plan_page(client, visit, doctor):
 def test_the_desk_completes_a_reinfusion_only_through_its_administration(
     client, visit, coordinator
 ):
-    scheduling.mark_arrived(visit.appointment, actor=coordinator)
+    front_desk.mark_arrived(visit.appointment, actor=coordinator)
     db.session.commit()
     log_in(client, coordinator)
     with client.post(

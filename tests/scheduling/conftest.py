@@ -15,7 +15,14 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.scheduling import queries
 from intake.scheduling.demo import seed_scheduling
-from intake.scheduling.models import Appointment, Closure, Hold, Resource, VisitType
+from intake.scheduling.models import (
+    Appointment,
+    Closure,
+    Hold,
+    LedgerVersion,
+    Resource,
+    VisitType,
+)
 from tests.conftest import PASSWORD
 
 
@@ -83,6 +90,8 @@ def clinic(app):
     settings.seed_defaults()
     seed_scheduling(password=PASSWORD, with_bookings=False)
     db.session.execute(delete(Closure))  # tests add the closures they need
+    if db.session.get(LedgerVersion, 1) is None:  # PostgreSQL: emptied by TRUNCATE
+        db.session.add(LedgerVersion(id=1, version=0))
     db.session.commit()
     return Clinic()
 

@@ -11,11 +11,13 @@ from intake.scheduling.availability import (
     DayBlock,
     Refusal,
     Segment,
+    Situation,
     VisitType,
     check_start,
     days_for,
     free_starts,
     units_for,
+    within,
 )
 from intake.scheduling.calendar import Closure, OpeningHours, japanese_holidays
 
@@ -76,13 +78,13 @@ def settings(day: date, **overrides: Any) -> dict[str, Any]:
 def starts_on(visit: VisitType, day: date, **overrides: Any) -> list[str]:
     """Free starts of one local day as local "HH:MM"."""
     config = settings(day, **overrides)
-    starts = free_starts(visit, start_date=day, end_date=day, **config)
+    starts = free_starts(visit, Situation.of(**config), start_date=day, end_date=day)
     return [start.astimezone(config["tz"]).strftime("%H:%M") for start in starts]
 
 
 def check(visit: VisitType, day: date, hhmm: str, **overrides: Any) -> Refusal | None:
     config = settings(day, **overrides)
-    return check_start(at(day, hhmm, config["tz"]), visit, **config)
+    return check_start(at(day, hhmm, config["tz"]), visit, Situation.of(**config))
 
 
 def held(code: str, day: date, *hhmms: str, seats: int = 1) -> dict[tuple[str, date], int]:
@@ -324,7 +326,7 @@ def test_incubator_place_for_the_whole_culture(
 def test_incubator_full_day_blocks_the_collection_days_whose_span_covers_it() -> None:
     full_day = MONDAY + timedelta(days=50)
     config = settings(MONDAY, holds={("incubator", full_day): 40})
-    starts = free_starts(COLLECTION, start_date=MONDAY, end_date=full_day, **config)
+    starts = free_starts(COLLECTION, Situation.of(**config), start_date=MONDAY, end_date=full_day)
     offered_days = sorted({start.astimezone(TOKYO).date() for start in starts})
     # the last collection day whose day 42 falls before the full day
     assert offered_days[-1] == full_day - timedelta(days=43)
@@ -356,7 +358,7 @@ def test_daylight_saving_transitions(
     nine_after_utc: str,
 ) -> None:
     config = settings(before, tz=tz, holiday_dates=frozenset())
-    starts = free_starts(COLLECTION, start_date=before, end_date=after, **config)
+    starts = free_starts(COLLECTION, Situation.of(**config), start_date=before, end_date=after)
     by_day: dict[date, list[datetime]] = {}
     for start in starts:
         by_day.setdefault(start.astimezone(tz).date(), []).append(start)
@@ -378,7 +380,7 @@ def test_daylight_saving_transitions(
 )
 def test_clinic_open_on_the_transition_day(tz: ZoneInfo, day: date, nine_utc: str) -> None:
     config = settings(day, tz=tz, hours=EVERY_DAY, holiday_dates=frozenset())
-    starts = free_starts(COLLECTION, start_date=day, end_date=day, **config)
+    starts = free_starts(COLLECTION, Situation.of(**config), start_date=day, end_date=day)
     assert starts[0] == at(day, nine_utc, UTC)
     assert [s.astimezone(tz).strftime("%H:%M") for s in starts] == quarter_hours(
         "09:00", "11:00"
@@ -387,10 +389,12 @@ def test_clinic_open_on_the_transition_day(tz: ZoneInfo, day: date, nine_utc: st
 
 def test_window_is_sorted_and_spans_days() -> None:
     config = settings(MONDAY)
-    starts = free_starts(CONSULTATION, start_date=MONDAY, end_date=SUNDAY, **config)
+    starts = free_starts(CONSULTATION, Situation.of(**config), start_date=MONDAY, end_date=SUNDAY)
     assert starts == sorted(starts)
     assert len(starts) == 6 * 28
-    assert free_starts(CONSULTATION, start_date=SUNDAY, end_date=MONDAY, **config) == []
+    assert (
+        free_starts(CONSULTATION, Situation.of(**config), start_date=SUNDAY, end_date=MONDAY) == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -419,12 +423,14 @@ def test_check_start_agrees_with_free_starts(
     first, last = MONDAY, MONDAY + timedelta(days=2)
     config = settings(MONDAY, holds=holds, closures=closures)
     config["now"] = at(MONDAY, "11:00") - timedelta(hours=48)
-    offered = set(free_starts(visit, start_date=first, end_date=last, **config))
+    offered = set(free_starts(visit, Situation.of(**config), start_date=first, end_date=last))
     candidates = [
         datetime.combine(first, time(0), tzinfo=TOKYO) + timedelta(minutes=5 * k)
         for k in range(3 * 24 * 12)
     ]
-    bookable = {start for start in candidates if check_start(start, visit, **config) is None}
+    bookable = {
+        start for start in candidates if check_start(start, visit, Situation.of(**config)) is None
+    }
     assert bookable == offered
 
 
@@ -495,3 +501,61 @@ def test_invalid_visit_parts(build: Any) -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError):
         starts_on(COLLECTION, MONDAY, now=datetime(2026, 5, 1))
+
+
+def test_an_answer_without_limits_narrowed_to_now_is_the_answer_at_now():
+    """What lets an answer be kept: computed with no time limits, then narrowed to
+    the notice and horizon of any ``now``, it equals the answer computed at that ``now``."""
+    first, last = MONDAY, MONDAY + timedelta(days=20)
+    holds = held("doctor", MONDAY, "10:00", "10:15", seats=2) | {
+        ("incubator", MONDAY + timedelta(days=5)): 40
+    }
+    for visit in (CONSULTATION, COLLECTION, INTRATHECAL):
+        config = settings(MONDAY, holds=holds)
+        unlimited = free_starts(
+            visit, Situation.of(**config | {"now": None}), start_date=first, end_date=last
+        )
+        for now in (
+            at(MONDAY, "08:00") - timedelta(days=2),
+            at(MONDAY, "11:07"),
+            at(SUNDAY, "09:00"),
+        ):
+            for notice, horizon in (
+                (timedelta(hours=48), timedelta(days=10)),
+                (timedelta(0), timedelta(days=3)),
+            ):
+                limited = free_starts(
+                    visit,
+                    Situation.of(**config | {"now": now, "min_notice": notice, "horizon": horizon}),
+                    start_date=first,
+                    end_date=last,
+                )
+                assert limited == within(unlimited, now + notice, now + horizon)
+
+
+def test_day_blocks_of_one_resource_add_up_over_the_window():
+    """Two blocks on the incubators (2 places for 3 days, then 1 more for 5):
+    a start needs 3 places on days 0-2 and 1 on days 0-4."""
+    visit = VisitType(
+        (Segment(0, 60, "procedure_room"),),
+        (DayBlock("incubator", 3, 2), DayBlock("incubator", 5, 1)),
+    )
+    day = MONDAY + timedelta(days=7)
+    for taken, blocked in (
+        (38, {day - timedelta(days=n) for n in range(3)}),  # 2 left: the 3-place days fail
+        (40, {day - timedelta(days=n) for n in range(5)}),  # none left: every covering start
+    ):
+        config = settings(MONDAY, holds={("incubator", day): taken})
+        first, last = MONDAY, MONDAY + timedelta(days=13)
+        starts = free_starts(visit, Situation.of(**config), start_date=first, end_date=last)
+        days = {s.astimezone(TOKYO).date() for s in starts}
+        open_days = {
+            first + timedelta(days=n)
+            for n in range(14)
+            if (first + timedelta(days=n)).weekday() < 6
+            and first + timedelta(days=n) not in HOLIDAYS
+        }
+        assert days == open_days - blocked
+        for d in open_days:
+            refusal = check_start(at(d, "10:00"), visit, Situation.of(**config))
+            assert (refusal == Refusal.FULL) is (d in blocked)

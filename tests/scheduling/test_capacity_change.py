@@ -19,7 +19,7 @@ from intake.accounts.roles import Role
 from intake.core import settings
 from intake.core.errors import Conflict, DomainError
 from intake.extensions import db
-from intake.scheduling import clinic_setup, services
+from intake.scheduling import clinic_setup, ledger, services
 from intake.scheduling.models import Appointment, Hold, Resource
 from intake.scheduling.visit_kinds import VisitKind
 from tests.scheduling.test_race import _race
@@ -272,10 +272,10 @@ def _lowerer(app, *, manager_id, path, seats):
     return attempt
 
 
-def _pause_after(monkeypatch, name: str):
-    """Stop the next booking right after ``services.<name>`` returns, until released."""
+def _pause_after(monkeypatch, name: str, module=services):
+    """Stop the next booking right after ``<module>.<name>`` returns, until released."""
     reached, release = threading.Event(), threading.Event()
-    original = getattr(services, name)
+    original = getattr(module, name)
 
     def paused(*args, **kwargs):
         result = original(*args, **kwargs)
@@ -284,7 +284,7 @@ def _pause_after(monkeypatch, name: str):
             assert release.wait(30)
         return result
 
-    monkeypatch.setattr(services, name, paused)
+    monkeypatch.setattr(module, name, paused)
     return reached, release
 
 
@@ -328,7 +328,7 @@ def test_a_capacity_lowered_while_a_booking_writes(
     _book(clinic, code, start, coordinator, make_user, 3)
     patient = make_user(Role.PATIENT)
     db.session.commit()
-    reached, release = _pause_after(monkeypatch, "_take_seats")
+    reached, release = _pause_after(monkeypatch, "take_seats", ledger)
     outcomes: dict = {}
     book = _booker(app, patient_id=patient.id, actor_id=coordinator.id, code=code, start=start)
     lower = _lowerer(app, manager_id=manager.id, path=path, seats=3)

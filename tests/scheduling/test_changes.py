@@ -12,7 +12,7 @@ from intake.core.errors import Conflict, DomainError, NotAllowed
 from intake.core.models import AuditEntry
 from intake.extensions import db
 from intake.notifications.models import Message
-from intake.scheduling import services
+from intake.scheduling import front_desk, services
 from intake.scheduling.models import Appointment, AppointmentStatus, Hold, VisitMode
 
 MONDAY, TUESDAY = 0, 1
@@ -185,9 +185,9 @@ TRANSITIONS = [
     ("cancelled", "arrive", timedelta(minutes=-10), False, "cancelled", False),
 ]
 ACTIONS = {
-    "arrive": services.mark_arrived,
-    "no_show": services.mark_no_show,
-    "complete": services.mark_completed,
+    "arrive": front_desk.mark_arrived,
+    "no_show": front_desk.mark_no_show,
+    "complete": front_desk.mark_completed,
 }
 
 
@@ -197,9 +197,9 @@ def test_front_desk_statuses(
 ):
     start = booked.start_at
     if before in ("arrived", "completed"):
-        services.mark_arrived(booked, actor=coordinator, now=start - timedelta(minutes=20))
+        front_desk.mark_arrived(booked, actor=coordinator, now=start - timedelta(minutes=20))
     if before == "completed":
-        services.mark_completed(booked, actor=coordinator, now=start + timedelta(hours=1))
+        front_desk.mark_completed(booked, actor=coordinator, now=start + timedelta(hours=1))
     if before == "cancelled":
         services.cancel_visit(booked, actor=coordinator, reason="test")
     db.session.commit()
@@ -221,4 +221,4 @@ def test_front_desk_statuses(
 
 def test_patients_cannot_set_statuses(booked):
     with pytest.raises(NotAllowed):
-        services.mark_arrived(booked, actor=booked.patient.user, now=booked.start_at)
+        front_desk.mark_arrived(booked, actor=booked.patient.user, now=booked.start_at)

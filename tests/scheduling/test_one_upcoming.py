@@ -15,7 +15,7 @@ from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core.errors import DomainError
 from intake.extensions import db
-from intake.scheduling import services
+from intake.scheduling import front_desk, services
 from intake.scheduling.models import Appointment, AppointmentStatus, Hold
 from tests.scheduling.test_race import _race
 
@@ -128,7 +128,7 @@ def test_a_closed_or_past_visit_no_longer_counts(clinic, coordinator, make_user)
         patient.patient, "consultation", clinic.at(day, "10:00"), actor=coordinator
     )
     after = second.end_at + timedelta(minutes=1)
-    services.mark_no_show(second, actor=coordinator, now=after)
+    front_desk.mark_no_show(second, actor=coordinator, now=after)
     third = services.book_visit(
         patient.patient, "consultation", clinic.at(day, "11:00"), actor=coordinator
     )
@@ -145,8 +145,8 @@ def test_a_closed_or_past_visit_no_longer_counts(clinic, coordinator, make_user)
     db.session.commit()
     assert fourth.upcoming_kind == "consultation"
     assert [a.upcoming_kind for a in (first, second, third)] == [None, None, None]
-    services.mark_arrived(fourth, actor=coordinator, now=fourth.start_at)
-    services.mark_completed(fourth, actor=coordinator, now=fourth.end_at)
+    front_desk.mark_arrived(fourth, actor=coordinator, now=fourth.start_at)
+    front_desk.mark_completed(fourth, actor=coordinator, now=fourth.end_at)
     db.session.commit()
     assert fourth.upcoming_kind is None
 

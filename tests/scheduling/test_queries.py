@@ -210,3 +210,45 @@ def test_a_moved_collection_sees_its_own_culture_place_as_free(
     days = {s.astimezone(clinic.cal.tz).date() for s in starts}
     # The course's own place-days count as free for its collection being moved.
     assert day in days and day + timedelta(days=7) in days
+
+
+def _desk_day(client, day) -> str:
+    with client.get(f"/desk?day={day}") as response:
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+
+def test_the_front_desk_day_reads_a_fixed_number_of_statements(
+    client, clinic, login_as, make_user, count_queries
+):
+    """The desk's day list sends as many statements for one visit as for a full day."""
+    desk = login_as(Role.COORDINATOR)
+    day = clinic.day(weekday=TUESDAY)
+    services.book_visit(
+        make_user(Role.PATIENT).patient, "consultation", clinic.at(day, "09:00"), actor=desk
+    )
+    db.session.commit()
+    with count_queries() as one:
+        _desk_day(client, day)
+    booked = 1
+    for hhmm in ("10:00", "11:00", "13:00", "14:00", "15:00", "16:00"):
+        for code in ("consultation", "reinfusion-iv", "reinfusion-local"):
+            try:
+                services.book_visit(
+                    make_user(Role.PATIENT).patient, code, clinic.at(day, hhmm), actor=desk
+                )
+                db.session.commit()
+                booked += 1
+            except DomainError:
+                db.session.rollback()
+    gone = services.book_visit(
+        make_user(Role.PATIENT).patient, "consultation", clinic.at(day, "17:00"), actor=desk
+    )
+    services.cancel_visit(gone, actor=desk, reason="Flight cancelled")
+    db.session.commit()
+    assert booked >= 6
+    with count_queries() as many:
+        page = _desk_day(client, day)
+    assert page.count("Consultation") >= 2
+    assert len(many) == len(one), many
+    assert len(many) <= 8, many

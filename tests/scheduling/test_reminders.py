@@ -8,7 +8,7 @@ from intake.accounts.roles import Role
 from intake.core.models import AuditEntry
 from intake.extensions import db
 from intake.notifications.models import Message
-from intake.scheduling import services
+from intake.scheduling import reminders, services
 
 TUESDAY = 1
 
@@ -44,9 +44,9 @@ def test_each_visit_is_reminded_once(clinic, coordinator, make_user):
     db.session.commit()
 
     now = tomorrow.start_at - timedelta(hours=23)
-    assert services.send_reminders(now=now) == 1
+    assert reminders.send_reminders(now=now) == 1
     db.session.commit()
-    assert services.send_reminders(now=now + timedelta(hours=1)) == 0
+    assert reminders.send_reminders(now=now + timedelta(hours=1)) == 0
     db.session.commit()
 
     (message,) = _reminders()
@@ -63,13 +63,13 @@ def test_a_moved_visit_is_reminded_again(clinic, coordinator, make_user):
     appointment = services.book_visit(
         make_user(Role.PATIENT).patient, "consultation", clinic.at(day, "10:00"), actor=coordinator
     )
-    services.send_reminders(now=appointment.start_at - timedelta(hours=20))
+    reminders.send_reminders(now=appointment.start_at - timedelta(hours=20))
     services.reschedule_visit(
         appointment, clinic.at(day + timedelta(days=2), "10:00"), actor=coordinator
     )
     db.session.commit()
     assert appointment.reminded_at is None
-    assert services.send_reminders(now=appointment.start_at - timedelta(hours=24)) == 1
+    assert reminders.send_reminders(now=appointment.start_at - timedelta(hours=24)) == 1
     assert len(_reminders()) == 2
 
 
@@ -81,7 +81,7 @@ def test_reminders_by_command(clinic, coordinator, make_user, runner):
     result = runner.invoke(args=["scheduling", "remind"])
     assert result.exit_code == 0, result.output
     assert "Queued 0 reminder(s)" in result.output
-    services.send_reminders(now=start - timedelta(hours=3))
+    reminders.send_reminders(now=start - timedelta(hours=3))
     db.session.commit()
     sent = runner.invoke(args=["notifications", "send"])
     assert "Sent 2, failed 0." in sent.output  # the confirmation and the reminder

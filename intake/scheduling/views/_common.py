@@ -4,10 +4,11 @@ the time picker and access to one visit."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from babel.dates import format_skeleton
 from flask import current_app, flash, request
-from flask_babel import format_time, get_locale
+from flask_babel import format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -19,7 +20,7 @@ from intake.core.types import utcnow
 from intake.extensions import db
 from intake.patients.models import Patient
 from intake.patients.services import current_course
-from intake.scheduling import changes, queries, services
+from intake.scheduling import changes, ledger, queries
 from intake.scheduling.forms import BookForm
 from intake.scheduling.models import MODE_LABELS, Appointment, VisitMode, VisitType
 
@@ -54,7 +55,14 @@ def long_day_label(day: date) -> str:
 
 
 def time_label(instant: datetime) -> str:
-    return format_time(instant, "short")
+    """The clinic-time "short" time of ``instant`` in the user's language; the
+    front desk shows two per visit, so each is formatted once per process."""
+    return _time_label(instant, str(get_locale()), str(get_timezone()))
+
+
+@lru_cache(maxsize=4096)
+def _time_label(instant: datetime, _locale: str, _zone: str) -> str:
+    return format_time(instant, "short")  # the locale and zone of the key: the current ones
 
 
 def zone_label(cal: queries.ClinicCalendar, instant: datetime) -> str:
@@ -144,7 +152,7 @@ def _picker(
                 zone=zone_label(cal, start),
             )
             return state
-        flash(services.taken_message(), "warning")
+        flash(ledger.taken_message(), "warning")
     elif args.get("start") or (args.get("day") and day is None):
         flash(_("Please choose a day and a time from the list."), "warning")
     if day is not None and first_open <= day <= last_open:

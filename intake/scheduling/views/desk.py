@@ -20,7 +20,7 @@ from intake.extensions import db
 from intake.patients import trip_services
 from intake.patients.models import Patient
 from intake.reinfusion.models import Dose
-from intake.scheduling import queries, services, visit_status
+from intake.scheduling import front_desk, queries, services, visit_status
 from intake.scheduling.forms import BookForm, StaffCancelForm, StatusForm
 from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment, AppointmentStatus
 from intake.scheduling.views import bp
@@ -39,9 +39,9 @@ from intake.scheduling.views._common import (
 from intake.scheduling.visit_kinds import VisitKind, is_reinfusion
 
 STATUS_ACTIONS = {
-    "arrived": (services.mark_arrived, N_("Checked in: %(name)s.")),
-    "no_show": (services.mark_no_show, N_("Marked as not come: %(name)s.")),
-    "completed": (services.mark_completed, N_("Visit completed: %(name)s.")),
+    "arrived": (front_desk.mark_arrived, N_("Checked in: %(name)s.")),
+    "no_show": (front_desk.mark_no_show, N_("Marked as not come: %(name)s.")),
+    "completed": (front_desk.mark_completed, N_("Visit completed: %(name)s.")),
 }
 
 
