@@ -267,7 +267,7 @@ def _bulk(scale: float, rng: random.Random, log) -> dict:  # noqa: C901 - one li
         FollowUpStatus,
     )
     from intake.scheduling import availability as pure
-    from intake.scheduling import queries, services
+    from intake.scheduling import ledger, queries
     from intake.scheduling.models import Appointment, AppointmentStatus, Hold
 
     n_patients = max(20, round(PATIENTS * scale))
@@ -329,18 +329,17 @@ def _bulk(scale: float, rng: random.Random, log) -> dict:  # noqa: C901 - one li
             plan = plans[code]
             structural[code, day] = pure.free_starts(
                 plan.pure,
+                pure.Situation(
+                    tz=cal.tz,
+                    hours=cal.hours,
+                    unit_minutes=cal.unit_minutes,
+                    capacities={c: n.capacity for c, n in plan.needs.items()},
+                    holds={},
+                    closures=tuple(closures),
+                    holiday_dates=cal.holidays(day, day),
+                ),
                 start_date=day,
                 end_date=day,
-                tz=cal.tz,
-                hours=cal.hours,
-                closures=closures,
-                holiday_dates=cal.holidays(day, day),
-                unit_minutes=cal.unit_minutes,
-                capacities={c: n.capacity for c, n in plan.needs.items()},
-                holds={},
-                now=cal.day_start(day) - timedelta(days=1),
-                min_notice=timedelta(0),
-                horizon=timedelta(days=3650),
             )
         return structural[code, day]
 
@@ -354,9 +353,9 @@ def _bulk(scale: float, rng: random.Random, log) -> dict:  # noqa: C901 - one li
             if not choices:
                 continue
             for start in rng.sample(choices, min(6, len(choices))):
-                chooser = services.SeatChooser(plan, cal, taken)
+                chooser = ledger.SeatChooser(plan, cal, taken)
                 planned = []
-                for need_code, key in services.seats_needed(plan, cal, start):
+                for need_code, key in ledger.seats_needed(plan, cal, start):
                     option = chooser.choose(need_code, key)
                     if option is None:
                         taken.difference_update(planned)
