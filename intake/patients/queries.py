@@ -144,15 +144,17 @@ def worklist(*, now: datetime) -> dict:
 
     today = clinic_today(now)
     cal = clinic_calendar()
+    listed = Course.status.in_((CourseStatus.OPEN, CourseStatus.HALTED))
     rows = db.session.execute(
         select(Course, Patient)
         .join(Patient, Course.patient_id == Patient.id)
-        .where(Course.status.in_((CourseStatus.OPEN, CourseStatus.HALTED)))
+        .where(listed)
         .order_by(Course.opened_at, Course.id)
     ).all()
-    ids = [course.id for course, _patient in rows]
-    if not ids:
+    if not rows:
         return {"lanes": {lane: [] for lane in lanes.LANES}, "today": today}
+    # The same courses as a subquery, not thousands of bound ids per statement.
+    ids = select(Course.id).where(listed)
     questionnaires = {}
     for q in db.session.execute(
         select(Questionnaire).where(Questionnaire.course_id.in_(ids)).order_by(Questionnaire.id)
