@@ -77,3 +77,23 @@ def test_a_page_translates_with_the_catalogue_looked_up_once(app, client, login_
     # The page's template strings go through the bound catalogue: only the
     # Python side (views, navigation) and imported macros still ask.
     assert len(calls) < 15
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_Hans", "ja"])
+@pytest.mark.parametrize(
+    "instant",
+    [
+        INSTANT,
+        datetime(2026, 12, 31, 15, 0, tzinfo=UTC),  # midnight in Tokyo: the next day
+        datetime(2026, 6, 30, 14, 59, 59, tzinfo=UTC),
+        datetime(2027, 1, 1, 3, 30, tzinfo=UTC),
+    ],
+)
+def test_datetimes_read_as_flask_babels_formatters_give_them(app, locale, instant):
+    from flask_babel import format_date, format_time, get_locale
+
+    with app.test_request_context(), force_locale(locale):
+        time_part, date_part = format_time(instant, "short"), format_date(instant, "medium")
+        shown = fmt_datetime(instant)
+        joined = str(get_locale().datetime_formats["medium"]).format(time_part, date_part)
+        assert shown == f"{joined} (JST, Asia/Tokyo)"
