@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import defer
 
 from intake.accounts.models import User
 from intake.core.clinic import clinic_today
@@ -157,7 +158,14 @@ def worklist(*, now: datetime) -> dict:
     ids = select(Course.id).where(listed)
     questionnaires = {}
     for q in db.session.execute(
-        select(Questionnaire).where(Questionnaire.course_id.in_(ids)).order_by(Questionnaire.id)
+        select(Questionnaire)
+        # Not the answers: a large JSON document per course that no lane reads.
+        .options(
+            defer(Questionnaire.answers, raiseload=True),
+            defer(Questionnaire.reasons, raiseload=True),
+        )
+        .where(Questionnaire.course_id.in_(ids))
+        .order_by(Questionnaire.id)
     ).scalars():
         questionnaires[q.course_id] = q
     open_reviews = {

@@ -42,3 +42,18 @@ def test_a_patients_page_sends_a_fixed_number_of_statements(
     db.session.commit()
     more = _statements(client, count_queries, url)
     assert more == few <= most
+
+
+def test_the_worklist_reads_no_questionnaires_answers(
+    client, login_as, make_approved_patient, count_queries
+):
+    """Every open course's questionnaire is read for its status; its answers
+    (a large document each) are not."""
+    make_approved_patient()
+    login_as(Role.DOCTOR)
+    with count_queries() as statements:
+        with client.get("/worklist") as r:
+            assert r.status_code == 200
+    (read,) = [s for s in statements if "FROM questionnaires" in s]
+    assert "questionnaires.status" in read
+    assert "questionnaires.answers" not in read and "questionnaires.reasons" not in read
