@@ -179,10 +179,21 @@ def worklist(*, now: datetime) -> dict:
         .where(PanelResult.course_id.in_(ids))
         .group_by(PanelResult.course_id, PanelResult.item_code)
     )
+    # The four columns the gate and the lanes read, as plain rows (not one
+    # ORM object per result: thousands on a clinic group's worklist).
     results: dict[int, dict] = {}
-    for row in db.session.execute(select(PanelResult).where(PanelResult.id.in_(newest))).scalars():
+    for row in db.session.execute(
+        select(
+            PanelResult.course_id,
+            PanelResult.item_code,
+            PanelResult.test_date,
+            PanelResult.acceptable,
+        ).where(PanelResult.id.in_(newest))
+    ):
         results.setdefault(row.course_id, {})[row.item_code] = row
-    items = eq.panel_items()
+    # The panel by code only: the lanes name the items themselves (the view),
+    # so the gate need not copy each item's names for every course.
+    items = [item.code for item in eq.panel_items()]
     validity = settings.get("panel_validity_days")
     signatures: dict[int, dict] = {}
     for sig in db.session.execute(

@@ -57,3 +57,40 @@ def test_the_worklist_reads_no_questionnaires_answers(
     (read,) = [s for s in statements if "FROM questionnaires" in s]
     assert "questionnaires.status" in read
     assert "questionnaires.answers" not in read and "questionnaires.reasons" not in read
+
+
+def test_the_worklist_names_each_panel_problem(client, login_as, make_approved_patient):
+    """The panel lane reads each course's newest results and names the items
+    that hold the course up, by kind of problem."""
+    from sqlalchemy import select
+
+    from intake.eligibility.models import PanelItemDefinition, PanelResult
+
+    user = make_approved_patient()
+    newest = (
+        db.session.execute(
+            select(PanelResult)
+            .where(PanelResult.patient_id == user.patient.id)
+            .order_by(PanelResult.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    pending, refused = newest[0], newest[1]
+    pending.acceptable = None
+    refused.acceptable = False
+    db.session.commit()
+    names = {
+        i.code: i.label("en") for i in db.session.execute(select(PanelItemDefinition)).scalars()
+    }
+    login_as(Role.DOCTOR)
+    with client.get("/worklist") as r:
+        page = r.get_data(as_text=True)
+    lane = page.split('id="lane-panel"', 1)[1].split("</section>", 1)[0]
+    assert user.patient.full_name in lane
+    assert (
+        "waiting for a doctor&#39;s assessment" in lane
+        or "waiting for a doctor's assessment" in lane
+    )
+    assert "not acceptable" in lane
+    assert names[pending.item_code] in lane and names[refused.item_code] in lane
