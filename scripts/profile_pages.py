@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--keep", help="copy the built database here")
     parser.add_argument("--reuse", help="start from this database (built before by --keep)")
     parser.add_argument("--big", action="store_true", help="--reuse is the big clinic's database")
+    parser.add_argument("--only", action="append", default=[], help="measure only these pages")
     args = parser.parse_args()
 
     with bench_app() as app:
@@ -177,6 +178,8 @@ def main() -> None:
 
         clients = {}
         pages = [(e, PASSWORD, u) for e, u, _m in PAGES] if not args.big else BIG_PAGES
+        if args.only:
+            pages = [page for page in pages if page[2] in args.only]
         passwords = {e: p for e, p, _u in pages}
 
         def client_for(email):
