@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import defer
 
 from intake.accounts.models import User
 from intake.core.clinic import clinic_today
@@ -157,16 +156,18 @@ def worklist(*, now: datetime) -> dict:
     # The same courses as a subquery, not thousands of bound ids per statement.
     ids = select(Course.id).where(listed)
     questionnaires = {}
+    # The columns the lanes read, as plain rows: not the answers (a large JSON
+    # document per course) nor an ORM object for each of thousands of courses.
     for q in db.session.execute(
-        select(Questionnaire)
-        # Not the answers: a large JSON document per course that no lane reads.
-        .options(
-            defer(Questionnaire.answers, raiseload=True),
-            defer(Questionnaire.reasons, raiseload=True),
+        select(
+            Questionnaire.id,
+            Questionnaire.course_id,
+            Questionnaire.status,
+            Questionnaire.submitted_at,
         )
         .where(Questionnaire.course_id.in_(ids))
         .order_by(Questionnaire.id)
-    ).scalars():
+    ):
         questionnaires[q.course_id] = q
     open_reviews = {
         r.course_id: r
