@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +23,8 @@ def _nonce() -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # The manager's overview counts active accounts by role from this index alone.
+    __table_args__ = (Index("ix_users_active_role", "is_active", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

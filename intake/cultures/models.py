@@ -83,6 +83,8 @@ class Batch(db.Model):
         CheckConstraint("planned_dose_high >= planned_dose_low", name="dose_range"),
         CheckConstraint("later_doses >= 0", name="later_doses_not_negative"),
         Index("ix_batches_state", "state"),
+        # The lab board: open batches by collection day.
+        Index("ix_batches_state_collected_on", "state", "collected_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

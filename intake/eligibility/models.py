@@ -131,6 +131,8 @@ class Review(db.Model):
     once ``decision`` is signed the row is final."""
 
     __tablename__ = "reviews"
+    # The queue's recent decisions: newest signed first.
+    __table_args__ = (Index("ix_reviews_signed_at", "signed_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"), index=True)

@@ -149,6 +149,8 @@ class Course(db.Model):
     __tablename__ = "courses"
     __table_args__ = (
         UniqueConstraint("patient_id", "number"),
+        # The worklist: open and halted courses, oldest first.
+        Index("ix_courses_status_opened_at", "status", "opened_at", "id"),
         # At most one open course per patient, on any database.
         Index(
             "uq_courses_one_open_per_patient",

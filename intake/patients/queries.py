@@ -144,19 +144,30 @@ def worklist(*, now: datetime) -> dict:
 
     today = clinic_today(now)
     cal = clinic_calendar()
+    listed = Course.status.in_((CourseStatus.OPEN, CourseStatus.HALTED))
     rows = db.session.execute(
         select(Course, Patient)
         .join(Patient, Course.patient_id == Patient.id)
-        .where(Course.status.in_((CourseStatus.OPEN, CourseStatus.HALTED)))
+        .where(listed)
         .order_by(Course.opened_at, Course.id)
     ).all()
-    ids = [course.id for course, _patient in rows]
-    if not ids:
+    if not rows:
         return {"lanes": {lane: [] for lane in lanes.LANES}, "today": today}
+    # The same courses as a subquery, not thousands of bound ids per statement.
+    ids = select(Course.id).where(listed)
     questionnaires = {}
+    # The columns the lanes read, as plain rows: not the answers (a large JSON
+    # document per course) nor an ORM object for each of thousands of courses.
     for q in db.session.execute(
-        select(Questionnaire).where(Questionnaire.course_id.in_(ids)).order_by(Questionnaire.id)
-    ).scalars():
+        select(
+            Questionnaire.id,
+            Questionnaire.course_id,
+            Questionnaire.status,
+            Questionnaire.submitted_at,
+        )
+        .where(Questionnaire.course_id.in_(ids))
+        .order_by(Questionnaire.id)
+    ):
         questionnaires[q.course_id] = q
     open_reviews = {
         r.course_id: r
@@ -169,10 +180,21 @@ def worklist(*, now: datetime) -> dict:
         .where(PanelResult.course_id.in_(ids))
         .group_by(PanelResult.course_id, PanelResult.item_code)
     )
+    # The four columns the gate and the lanes read, as plain rows (not one
+    # ORM object per result: thousands on a clinic group's worklist).
     results: dict[int, dict] = {}
-    for row in db.session.execute(select(PanelResult).where(PanelResult.id.in_(newest))).scalars():
+    for row in db.session.execute(
+        select(
+            PanelResult.course_id,
+            PanelResult.item_code,
+            PanelResult.test_date,
+            PanelResult.acceptable,
+        ).where(PanelResult.id.in_(newest))
+    ):
         results.setdefault(row.course_id, {})[row.item_code] = row
-    items = eq.panel_items()
+    # The panel by code only: the lanes name the items themselves (the view),
+    # so the gate need not copy each item's names for every course.
+    items = [item.code for item in eq.panel_items()]
     validity = settings.get("panel_validity_days")
     signatures: dict[int, dict] = {}
     for sig in db.session.execute(

@@ -145,14 +145,17 @@ def consent_blocks(text: str) -> list[tuple[str, object]]:
 
 @bp.app_context_processor
 def _eligibility_globals():
-    def next_step():
-        """The patient's current journey step, for the card on their home page."""
+    def next_step(journey=None):
+        """The patient's current journey step, for the card on their home page;
+        from ``journey`` when the page has already worked it out."""
         if not current_user.is_authenticated or current_user.role != Role.PATIENT:
             return None
         if current_user.patient is None:
             return None
-        data = queries.patient_journey(current_user.patient, today=services.clinic_today())
-        code = data["journey"].current
+        if journey is None:
+            data = queries.patient_journey(current_user.patient, today=services.clinic_today())
+            journey = data["journey"]
+        code = journey.current
         return {"code": code, "text": _step_action(code)}
 
     return {"eligibility_next_step": next_step}
