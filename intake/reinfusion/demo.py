@@ -44,7 +44,9 @@ from intake.reinfusion import aftercare_services, day_services, services
 from intake.reinfusion.models import Administration, Dose, FollowUp
 from intake.scheduling import front_desk as scheduling_desk
 from intake.scheduling import queries as scheduling_queries
-from intake.scheduling.models import Appointment
+from intake.scheduling import services as scheduling_services
+from intake.scheduling.models import Appointment, AppointmentStatus
+from intake.scheduling.visit_kinds import VisitKind
 
 ROUTE = "local"  # knee osteoarthritis, the demo's indication: local injection
 
@@ -91,6 +93,65 @@ def _spare_collections() -> list[Appointment]:
         latest.setdefault(appointment.course_id, appointment)
     batched = set(db.session.execute(select(Batch.course_id)).scalars())
     return [a for a in reversed(spare) if latest[a.course_id] is a and a.course_id not in batched]
+
+
+def _aged(spare: list[Appointment], low: int, high: int | None, staff: dict, now: datetime) -> None:
+    """Make sure ``spare`` holds a collection done ``low`` … ``high`` days ago:
+    the demo's history is drawn at random, so on some dates none is that old;
+    then one is recorded for a demo patient who has had no collection yet."""
+    if any(_age(a, now) >= low and (high is None or _age(a, now) <= high) for a in spare):
+        return
+    collected = set(
+        db.session.execute(
+            select(Appointment.patient_id).where(
+                Appointment.visit_type.has(kind=VisitKind.COLLECTION)
+            )
+        ).scalars()
+    )
+    patient = next(
+        (
+            user.patient
+            for user in db.session.execute(
+                select(User)
+                .where(User.email.like("demo.patient%@demo.clinic"))
+                .order_by(User.email.desc())
+            ).scalars()
+            if user.patient is not None and user.patient.id not in collected
+        ),
+        None,
+    )
+    if patient is None:
+        return
+    cal = scheduling_queries.clinic_calendar()
+    today = cal.today(now)
+    target = low + 1 if high is None else (low + high) // 2
+    last = target + 10 if high is None else high
+    for days_ago in [target, *range(low, last + 2)]:
+        day = today - timedelta(days=days_ago)
+        starts = [
+            start
+            for start in scheduling_queries.availability(
+                "collection", day, 1, cal.day_start(day) - timedelta(days=1), for_patient=False
+            )
+            if low <= (now - start).days <= (last if high is None else high)
+        ]
+        if starts:
+            spare.append(
+                scheduling_services.record_past_visit(
+                    patient,
+                    "collection",
+                    starts[0],
+                    actor=staff["coordinator"],
+                    status=AppointmentStatus.COMPLETED,
+                    now=now,
+                    note="demo history",
+                )
+            )
+            return
+
+
+def _age(appointment: Appointment, now: datetime) -> int:
+    return (now - appointment.start_at).days
 
 
 def _released_batch(appointment: Appointment, staff: dict, now: datetime) -> Batch:
@@ -241,6 +302,7 @@ def seed_reinfusion() -> list[str]:
 
     # Cells given nine days ago (dose 1 of 2), the follow-up answered, an
     # adverse event reported to the clinic yesterday.
+    _aged(spare, 38, None, staff, now)
     for appointment in spare:
         if (now - appointment.start_at).days < 38:
             continue
@@ -301,6 +363,7 @@ def seed_reinfusion() -> list[str]:
         break
 
     # The day: a released batch, the visit today, checked in and cleared.
+    _aged(spare, 29, 40, staff, now)
     for appointment in spare:
         if (now - appointment.start_at).days < 29:
             continue
@@ -322,6 +385,7 @@ def seed_reinfusion() -> list[str]:
 
     # A date confirmed and locked: a released batch, dates proposed two
     # weeks ago, the patient's choice eight days from now.
+    _aged(spare, 26, 34, staff, now)
     for appointment in spare:
         if not 26 <= (now - appointment.start_at).days <= 34:
             continue
