@@ -120,12 +120,21 @@ def patient_record(patient: Patient, *, now: datetime) -> dict:
     }
 
 
-def worklist(*, now: datetime) -> dict:
-    """Every open or halted course in its lane (``worklist.place``), with the
-    patient. A fixed number of queries whatever the number of courses: the
-    courses with their patients, questionnaires, open reviews, newest panel
-    results, the panel, the settings, consent signatures, the newest consent
-    version that changes the meaning, and the booked collections."""
+def worklist(*, now: datetime, lane: str | None = None, page: int = 1) -> dict:
+    """The open and halted courses by lane (``worklist.place``): each lane's
+    count, and its first ``worklist.PAGE`` rows (or, for ``lane``, that
+    page of it) with their patients.
+
+    Courses that can be in no lane are not read: a declined questionnaire,
+    and an open course past its collection (a completed collection visit, no
+    visit booked after it, no consent withdrawn). The rest are placed here
+    from plain rows; only the rows shown get their patient object. A fixed
+    number of queries whatever the number of courses: the courses, their
+    questionnaires, open reviews, newest panel results, the panel, the
+    settings, consent signatures, the newest consent version that changes the
+    meaning, the collections, and the patients shown."""
+    from sqlalchemy import and_, exists, or_
+
     from intake.core import settings
     from intake.eligibility import queries as eq
     from intake.eligibility.models import (
@@ -134,6 +143,7 @@ def worklist(*, now: datetime) -> dict:
         ConsentSignature,
         PanelResult,
         Questionnaire,
+        QuestionnaireStatus,
         Review,
     )
     from intake.patients import journey as pure_journey
@@ -144,15 +154,53 @@ def worklist(*, now: datetime) -> dict:
 
     today = clinic_today(now)
     cal = clinic_calendar()
-    listed = Course.status.in_((CourseStatus.OPEN, CourseStatus.HALTED))
+    # The newest questionnaire is the one the lanes read: declined, no lane.
+    newest_status = (
+        select(Questionnaire.status)
+        .where(Questionnaire.course_id == Course.id)
+        .order_by(Questionnaire.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    collection_visits = (
+        select(Appointment.id)
+        .join(VisitType, Appointment.visit_type_id == VisitType.id)
+        .where(Appointment.course_id == Course.id, VisitType.day_block_resource_id.is_not(None))
+    )
+    withdrawn = exists(
+        select(ConsentSignature.id).where(
+            ConsentSignature.course_id == Course.id, ConsentSignature.withdrawn_at.is_not(None)
+        )
+    )
+    past_collection = and_(
+        Course.status == CourseStatus.OPEN,
+        exists(collection_visits.where(Appointment.status == AppointmentStatus.COMPLETED)),
+        ~exists(
+            collection_visits.where(
+                Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED))
+            )
+        ),
+        ~withdrawn,
+    )
+    listed = and_(
+        Course.status.in_((CourseStatus.OPEN, CourseStatus.HALTED)),
+        or_(newest_status.is_(None), newest_status != QuestionnaireStatus.DECLINED),
+        ~past_collection,
+    )
     rows = db.session.execute(
-        select(Course, Patient)
-        .join(Patient, Course.patient_id == Patient.id)
+        select(Course.id, Course.patient_id, Course.status, Course.opened_at)
         .where(listed)
         .order_by(Course.opened_at, Course.id)
     ).all()
+    empty = {name: [] for name in lanes.LANES}
     if not rows:
-        return {"lanes": {lane: [] for lane in lanes.LANES}, "today": today}
+        return {
+            "lanes": empty,
+            "counts": dict.fromkeys(lanes.LANES, 0),
+            "today": today,
+            "page": 1,
+            "pages": 1,
+        }
     # The same courses as a subquery, not thousands of bound ids per statement.
     ids = select(Course.id).where(listed)
     questionnaires = {}
@@ -212,7 +260,7 @@ def worklist(*, now: datetime) -> dict:
     )
     collections = {}
     for appointment in db.session.execute(
-        select(Appointment)
+        select(Appointment.course_id, Appointment.status, Appointment.start_at)
         .join(VisitType, Appointment.visit_type_id == VisitType.id)
         .where(
             Appointment.course_id.in_(ids),
@@ -222,10 +270,10 @@ def worklist(*, now: datetime) -> dict:
             ),
         )
         .order_by(Appointment.start_at)
-    ).scalars():
+    ):
         collections[appointment.course_id] = appointment
     by_lane: dict[str, list] = {lane: [] for lane in lanes.LANES}
-    for course, patient in rows:
+    for course in rows:
         questionnaire = questionnaires.get(course.id)
         sigs = signatures.get(course.id, {})
         treatment = sigs.get(ConsentKind.TREATMENT)
@@ -278,7 +326,7 @@ def worklist(*, now: datetime) -> dict:
         )
         by_lane[placement.lane].append(
             {
-                "patient": patient,
+                "patient_id": course.patient_id,
                 "course": course,
                 "reasons": placement.reasons,
                 "since": since,
@@ -289,4 +337,22 @@ def worklist(*, now: datetime) -> dict:
     by_lane[lanes.REVIEW].sort(key=lambda row: row["since"])
     by_lane[lanes.BOOKED].sort(key=lambda row: row["collection"].start_at)
     by_lane[lanes.PANEL_EXPIRING].sort(key=lambda row: row["collection"].start_at)
-    return {"lanes": by_lane, "today": today}
+    counts = {name: len(placed) for name, placed in by_lane.items()}
+    pages = 1
+    if lane is None:
+        shown = {name: placed[: lanes.PAGE] for name, placed in by_lane.items()}
+    else:
+        page, pages = lanes.page_of(counts[lane], page, lanes.PAGE)
+        start = (page - 1) * lanes.PAGE
+        shown = {lane: by_lane[lane][start : start + lanes.PAGE]}
+    wanted = {row["patient_id"] for placed in shown.values() for row in placed}
+    patients = {}
+    if wanted:
+        patients = {
+            p.id: p
+            for p in db.session.execute(select(Patient).where(Patient.id.in_(wanted))).scalars()
+        }
+    for placed in shown.values():
+        for row in placed:
+            row["patient"] = patients[row["patient_id"]]
+    return {"lanes": shown, "counts": counts, "today": today, "page": page, "pages": pages}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -170,10 +170,16 @@ def new_course(patient_id: int):
 @role_required(*CLINICAL_ROLES)
 def worklist():
     """The coordinator's and the doctor's landing page: every course by what
-    it waits for, each row opening the patient's record."""
+    it waits for, each row opening the patient's record. Each lane shows its
+    count and its first rows; ``?lane=<code>&page=<n>`` pages through one
+    lane (an unknown lane is not found, the page is clamped)."""
     from intake.patients import worklist as lanes
 
-    data = queries.worklist(now=utcnow())
+    lane = request.args.get("lane")
+    if lane is not None and lane not in lanes.LANES:
+        abort(404)
+    page = query_int("page", maximum=MAX_PAGE, default=1) or 1
+    data = queries.worklist(now=utcnow(), lane=lane, page=page)
     lang = str(get_locale())
     names = {item.code: item.label(lang) for item in panel_items()}
     problems = {
@@ -194,10 +200,11 @@ def worklist():
                     groups.setdefault(problems[kind], []).append(names.get(item, item))
             row["reason_groups"] = groups
     first = lanes.FOR_DOCTOR if current_user.role == Role.DOCTOR else lanes.FOR_COORDINATOR
-    order = [*first, *(lane for lane in lanes.LANES if lane not in first)]
+    order = [*first, *(code for code in lanes.LANES if code not in first)]
     return render_template(
         "patients/worklist.html",
-        order=order,
+        order=order if lane is None else [lane],
+        lane_page=lane is not None,
         titles=lanes.LANE_TITLES,
         **data,
     )

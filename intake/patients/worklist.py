@@ -36,6 +36,10 @@ LANE_TITLES = {
     HALTED: N_("Halted: consent withdrawn"),
 }
 
+#: Rows shown per lane: on the whole list, the first of each lane; on a
+#: lane's own page, one page of it.
+PAGE = 25
+
 #: Whose work each lane mostly is (the page shows these first for that role).
 FOR_DOCTOR = (REVIEW, PANEL)
 FOR_COORDINATOR = (PANEL_EXPIRING, CONSENT, READY, BOOKED, PANEL)
@@ -90,3 +94,10 @@ def expiring_before(
         for code, tested in sorted(results.items())
         if tested is None or tested + timedelta(days=validity_days) < visit_day
     )
+
+
+def page_of(total: int, page: int, size: int) -> tuple[int, int]:
+    """The page to show (clamped to 1..pages) and the number of pages, for
+    ``total`` rows by ``size``: always at least one page."""
+    pages = max(1, -(-total // max(size, 1)))
+    return min(max(page, 1), pages), pages
