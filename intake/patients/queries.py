@@ -201,8 +201,9 @@ def worklist(*, now: datetime, lane: str | None = None, page: int = 1) -> dict:
             "page": 1,
             "pages": 1,
         }
-    # The same courses as a subquery, not thousands of bound ids per statement.
-    ids = select(Course.id).where(listed)
+    # The open and halted courses as a subquery, not thousands of bound ids
+    # per statement (nor the filter above again: cheaper to read the few more).
+    ids = select(Course.id).where(Course.status.in_((CourseStatus.OPEN, CourseStatus.HALTED)))
     questionnaires = {}
     # The columns the lanes read, as plain rows: not the answers (a large JSON
     # document per course) nor an ORM object for each of thousands of courses.
@@ -278,45 +279,51 @@ def worklist(*, now: datetime, lane: str | None = None, page: int = 1) -> dict:
         sigs = signatures.get(course.id, {})
         treatment = sigs.get(ConsentKind.TREATMENT)
         collection = collections.get(course.id)
-        outdated = (
-            collection is None
-            and treatment is not None
-            and not treatment.is_withdrawn
-            and treatment.version < newest_meaning.get(treatment.locale, 0)
-        )
-        gate = eq.gate_from(
-            questionnaire,
-            results.get(course.id, {}),
-            items,
-            sigs,
-            validity_days=validity,
-            today=today,
-            consent_outdated=outdated,
-        )
-        review = open_reviews.get(course.id)
-        cross_border = sigs.get(ConsentKind.CROSS_BORDER)
-        facts = pure_journey.CourseFacts(
-            course_status=course.status.value,
-            questionnaire_status=questionnaire.status.value if questionnaire else None,
-            has_open_review=review is not None and review.decision is None,
-            consultation_date=review.consultation_date if review else None,
-            gate_codes=gate.codes,
-            treatment_consent_signed=treatment is not None
-            and not treatment.is_withdrawn
-            and not outdated,
-            cross_border_consent_signed=cross_border is not None and not cross_border.is_withdrawn,
-            collection_status=collection.status.value if collection else None,
-            collection_date=cal.local_date(collection.start_at) if collection else None,
-        )
-        journey = pure_journey.journey(facts, today=today)
-        expiring = ()
-        if collection is not None and collection.status == AppointmentStatus.BOOKED:
-            expiring = lanes.expiring_before(
-                {code: r.test_date for code, r in results.get(course.id, {}).items()},
-                cal.local_date(collection.start_at),
-                validity,
+        if course.status == CourseStatus.HALTED:
+            # Halted, whatever the gate says (a declined questionnaire, the
+            # one stop before it, was left out above): ``place`` gives HALTED.
+            placement = lanes.Placement(lanes.HALTED)
+        else:
+            outdated = (
+                collection is None
+                and treatment is not None
+                and not treatment.is_withdrawn
+                and treatment.version < newest_meaning.get(treatment.locale, 0)
             )
-        placement = lanes.place(journey, expiring_codes=expiring)
+            gate = eq.gate_from(
+                questionnaire,
+                results.get(course.id, {}),
+                items,
+                sigs,
+                validity_days=validity,
+                today=today,
+                consent_outdated=outdated,
+            )
+            review = open_reviews.get(course.id)
+            cross_border = sigs.get(ConsentKind.CROSS_BORDER)
+            facts = pure_journey.CourseFacts(
+                course_status=course.status.value,
+                questionnaire_status=questionnaire.status.value if questionnaire else None,
+                has_open_review=review is not None and review.decision is None,
+                consultation_date=review.consultation_date if review else None,
+                gate_codes=gate.codes,
+                treatment_consent_signed=treatment is not None
+                and not treatment.is_withdrawn
+                and not outdated,
+                cross_border_consent_signed=cross_border is not None
+                and not cross_border.is_withdrawn,
+                collection_status=collection.status.value if collection else None,
+                collection_date=cal.local_date(collection.start_at) if collection else None,
+            )
+            journey = pure_journey.journey(facts, today=today)
+            expiring = ()
+            if collection is not None and collection.status == AppointmentStatus.BOOKED:
+                expiring = lanes.expiring_before(
+                    {code: r.test_date for code, r in results.get(course.id, {}).items()},
+                    cal.local_date(collection.start_at),
+                    validity,
+                )
+            placement = lanes.place(journey, expiring_codes=expiring)
         if placement is None:
             continue
         since = (
