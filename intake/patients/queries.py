@@ -279,11 +279,15 @@ def worklist(*, now: datetime, lane: str | None = None, page: int = 1) -> dict:
         sigs = signatures.get(course.id, {})
         treatment = sigs.get(ConsentKind.TREATMENT)
         collection = collections.get(course.id)
-        if course.status == CourseStatus.HALTED:
-            # Halted, whatever the gate says (a declined questionnaire, the
-            # one stop before it, was left out above): ``place`` gives HALTED.
-            placement = lanes.Placement(lanes.HALTED)
-        else:
+        # A halted course, or answers not yet sent: the lane is known
+        # without working out the gate and the journey.
+        placement = lanes.known_lane(
+            course.status.value,
+            questionnaire.status.value if questionnaire else None,
+            has_collection=collection is not None,
+            consent_withdrawn=any(sig.is_withdrawn for sig in sigs.values()),
+        )
+        if placement is None:
             outdated = (
                 collection is None
                 and treatment is not None

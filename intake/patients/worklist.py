@@ -101,3 +101,29 @@ def page_of(total: int, page: int, size: int) -> tuple[int, int]:
     ``total`` rows by ``size``: always at least one page."""
     pages = max(1, -(-total // max(size, 1)))
     return min(max(page, 1), pages), pages
+
+
+def known_lane(
+    course_status: str,
+    questionnaire_status: str | None,
+    *,
+    has_collection: bool,
+    consent_withdrawn: bool,
+) -> Placement | None:
+    """The lane of a course when its few facts settle it without the gate
+    and the journey (the same as ``place`` would give), else None: a halted
+    course (its questionnaire not declined) is halted; an open course whose
+    answers are not sent, with no collection visit and no consent withdrawn,
+    is answering."""
+    if questionnaire_status == "declined":
+        return None
+    if course_status == "halted":
+        return Placement(HALTED)
+    if (
+        course_status == "open"
+        and questionnaire_status not in pure_journey.SUBMITTED_STATES
+        and not has_collection
+        and not consent_withdrawn
+    ):
+        return Placement(ANSWERING)
+    return None

@@ -208,3 +208,34 @@ def test_the_reinfusion_steps(facts, current, done):
     assert journey.current == current
     late = {j.CULTURE, j.REINFUSION_DATE, j.REINFUSION, j.FOLLOW_UP}
     assert {s.code for s in journey.steps if s.is_done} & late == done
+
+
+@pytest.mark.parametrize("course_status", ["open", "halted"])
+@pytest.mark.parametrize(
+    "questionnaire_status", [None, "draft", "returned", "submitted", "approved", "declined"]
+)
+@pytest.mark.parametrize("collection_status", [None, "booked", "arrived", "completed"])
+@pytest.mark.parametrize(
+    "codes", [(), ("panel_missing:hbsag",), ("consent_treatment",), ("consent_withdrawn",)]
+)
+def test_a_known_lane_is_the_lane_place_gives(
+    course_status, questionnaire_status, collection_status, codes
+):
+    """The worklist's shortcut never disagrees with the full placement (the
+    gate names a withdrawn consent exactly when there is one)."""
+    consent_withdrawn = "consent_withdrawn" in codes
+    known = w.known_lane(
+        course_status,
+        questionnaire_status,
+        has_collection=collection_status is not None,
+        consent_withdrawn=consent_withdrawn,
+    )
+    facts = j.CourseFacts(
+        course_status=course_status,
+        questionnaire_status=questionnaire_status,
+        gate_codes=codes,
+        collection_status=collection_status,
+        collection_date=TODAY if collection_status else None,
+    )
+    if known is not None:
+        assert known == w.place(j.journey(facts, today=TODAY))

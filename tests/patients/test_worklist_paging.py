@@ -202,13 +202,14 @@ def test_courses_past_the_collection_or_declined_are_not_read(
     waiting = make_patient(with_login=False)
     db.session.commit()
     placed = []
-    place = lanes.place
+    known_lane = lanes.known_lane
 
-    def counting(journey, **kwargs):
-        placed.append(journey)
-        return place(journey, **kwargs)
+    def counting(*args, **kwargs):
+        placed.append(args)
+        return known_lane(*args, **kwargs)
 
-    monkeypatch.setattr(lanes, "place", counting)
+    # Every course read goes through it first.
+    monkeypatch.setattr(lanes, "known_lane", counting)
     login_as(Role.COORDINATOR)
     page = _page(client, "/worklist")
     assert "Past Collected" not in page and "Answers Declined" not in page
