@@ -3,7 +3,7 @@ number of queries whatever the number of batches."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -17,12 +17,19 @@ from intake.cultures import coi, growth, lifecycle
 from intake.cultures.lifecycle import BatchState, Finding, QcItem
 from intake.cultures.models import Batch, BatchEvent, EventKind
 from intake.extensions import db
+from intake.manager import pipeline
 from intake.patients.models import Patient
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
 from intake.scheduling.visit_kinds import VisitKind
 
 OPEN_STATES = tuple(lifecycle.OPEN)
+#: Long-lived stock, not the day's work: a count on the board, its own list.
+STOCK_STATES = (BatchState.CRYOPRESERVED,)
+#: The board's daily work: every open batch but the stock.
+DAILY_STATES = tuple(s for s in OPEN_STATES if s not in STOCK_STATES)
+#: Batch rows drawn on one page of the board.
+BOARD_PER_PAGE = 100
 
 
 def _not_replaced():
@@ -67,25 +74,40 @@ def _outlook(batch: Batch, counts, today_day: int, span, qc_failed: bool) -> gro
     )
 
 
-def lab_board(*, today: date, state: str | None = None, sort: str = "day") -> dict:
-    """The lab's board: every open batch with its patient, culture day,
-    growth outlook and last event; the day's expected tissue. Five queries
-    (with the settings)."""
+def board_states(state: str | None) -> tuple[BatchState, ...] | None:
+    """The states one board shows: the daily work without ``state``, else that
+    one open state; None for a state the board does not show."""
+    if not state:
+        return DAILY_STATES
+    if state in {s.value for s in OPEN_STATES}:
+        return (BatchState(state),)
+    return None
+
+
+def lab_board(*, today: date, state: str | None = None, sort: str = "day", page: int = 1) -> dict:
+    """The lab's board: the open batches of ``state`` (by default the daily
+    work: every open one but the frozen stock, counted apart) with their
+    patient, culture day, growth outlook and last event, a page of them; the
+    day's expected tissue. Six queries (with the settings), whatever the
+    number of batches."""
     values = settings.values()
     cal = scheduling_queries.clinic_calendar(values)
     span = window(values)
-    wanted = OPEN_STATES
-    if state in {s.value for s in OPEN_STATES}:
-        wanted = (BatchState(state),)
+    wanted = board_states(state) or DAILY_STATES
+    stock = select(func.count()).select_from(Batch).where(Batch.state.in_(STOCK_STATES))
+    order = (
+        (Batch.collected_on, Batch.id) if sort == "-day" else (Batch.collected_on.desc(), Batch.id)
+    )
     rows = db.session.execute(
-        select(Batch, Patient)
+        select(Batch, Patient, stock.scalar_subquery())
         .join(Patient, Batch.patient_id == Patient.id)
         .where(Batch.state.in_(wanted))
-        .order_by(Batch.collected_on, Batch.id)
+        .order_by(*order)
     ).all()
+    frozen = rows[0][2] if rows else db.session.scalar(stock)
     in_board = and_(BatchEvent.batch_id == Batch.id, Batch.state.in_(wanted))
     counts: dict[int, list[tuple[int, int]]] = {}
-    collected = {batch.id: batch.collected_on for batch, _p in rows}
+    collected = {batch.id: batch.collected_on for batch, _p, _n in rows}
     for batch_id, occurred_at, cells in db.session.execute(
         select(BatchEvent.batch_id, BatchEvent.occurred_at, BatchEvent.cells)
         .join(Batch, in_board)
@@ -106,29 +128,35 @@ def lab_board(*, today: date, state: str | None = None, sort: str = "day") -> di
             .distinct()
         ).scalars()
     )
-    newest = (
-        select(func.max(BatchEvent.id))
-        .join(Batch, in_board)
-        .group_by(BatchEvent.batch_id)
-        .scalar_subquery()
-    )
-    last = {
-        e.batch_id: e
-        for e in db.session.execute(select(BatchEvent).where(BatchEvent.id.in_(newest))).scalars()
-    }
     board = []
-    for batch, patient in rows:
+    for batch, patient, _n in rows:
         day = growth.culture_day(batch.collected_on, today)
         outlook = _outlook(
             batch, counts.get(batch.id, []), max(day, 0), span, batch.id in failed_qc
         )
-        board.append(BoardRow(batch, patient, day, outlook, last.get(batch.id), span[1]))
-    if sort == "-day":
-        board.sort(key=lambda r: (-r.day, r.batch.id))
-    else:
-        board.sort(key=lambda r: (r.day, r.batch.id))
+        board.append(BoardRow(batch, patient, day, outlook, None, span[1]))
+    shown = pipeline.paginate(board, page, BOARD_PER_PAGE)
+    ids = [r.batch.id for r in shown.items]
+    last = {}
+    if ids:
+        newest = (
+            select(func.max(BatchEvent.id))
+            .where(BatchEvent.batch_id.in_(ids))
+            .group_by(BatchEvent.batch_id)
+            .scalar_subquery()
+        )
+        last = {
+            e.batch_id: e
+            for e in db.session.execute(
+                select(BatchEvent).where(BatchEvent.id.in_(newest))
+            ).scalars()
+        }
+    items = [replace(r, last_event=last.get(r.batch.id)) for r in shown.items]
     return {
-        "rows": board,
+        "rows": items,
+        "page": pipeline.Page(items, shown.page, shown.per_page, shown.total),
+        "total": len(board),
+        "frozen": frozen if wanted == DAILY_STATES else None,
         "expected": [r for r in board if r.batch.received_at is None],
         "collections_today": collections_on(today, cal),
         "window": span,
