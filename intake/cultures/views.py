@@ -94,7 +94,7 @@ def board():
         # Translated once per page, not once per row.
         state_names={s: tr(label) for s, label in STATE_LABELS.items()},
         event_names={k: tr(label) for k, label in EVENT_LABELS.items()},
-        day_text=tr("Day %(day)s of %(start)s–%(end)s"),
+        day_text=tr(N_("Day %(day)s of %(start)s–%(end)s")),
         tr=tr,
     )
 
