@@ -275,15 +275,16 @@ def stage_case(f):
     )
 
 
-def _staged(today: date, *, detail: bool):
+def _staged(today: date, *, detail: bool, stage: str | None = None):
     """Every shown course's facts with its stage (``stage``, NULL when not in
     the pipeline) and, in culture, its collection day (``culture_on``): a
     subquery, so that the stage is grouped and filtered by name. The halted
     courses shown are chosen by the facts' WHERE (``pipeline.is_shown``: the
-    clinic day it stopped, within ``HALTED_SHOWN_DAYS``)."""
+    clinic day it stopped, within ``HALTED_SHOWN_DAYS``). With ``stage``, only
+    the courses that can be at that stage are read (``_facts_statement``)."""
     cal = scheduling_queries.clinic_calendar(settings.values())
     halted_since = cal.day_start(today - timedelta(days=pipeline.HALTED_SHOWN_DAYS))
-    facts = _facts_statement(halted_since, detail=detail).subquery("facts")
+    facts = _facts_statement(halted_since, detail=detail, stage=stage).subquery("facts")
     code = stage_case(facts.c)
     return select(
         facts,
@@ -372,9 +373,10 @@ def stage_list(stage: str, *, today: date, page: int, week: int | None = None) -
     a page of them with their patients: longest in culture first, the
     soonest visit first for booked collections and confirmed reinfusions, the
     latest halt first, else the oldest course first. The database places,
-    counts, sorts and pages: three statements (with the settings), one page
-    of rows read."""
-    staged = _staged(today, detail=True)
+    counts (a window over the same read), sorts and pages; then the page's
+    courses and patients: three statements with the settings (a page past
+    the last adds the count and its re-read)."""
+    staged = _staged(today, detail=True, stage=stage)
     c = staged.c
     where = [c.stage == stage]
     if week is not None:
@@ -383,34 +385,53 @@ def stage_list(stage: str, *, today: date, page: int, week: int | None = None) -
             where.append(c.collected_on >= earliest)
         if latest is not None:
             where.append(c.collected_on <= latest)
-    total = db.session.scalar(select(func.count()).select_from(staged).where(*where))
-    shown = pipeline.paginate(range(total), page, PER_PAGE)
-    rows = db.session.execute(
-        select(
-            c.id,
-            c.patient_id,
-            c.collected_on,
-            c.opened_at,
-            c.closed_at,
-            c.next_at,
-            c.confirmed_at,
-            c.batch_id,
-            c.batch_state,
-            Course,
-            Patient,
-        )
-        .select_from(staged)
-        .join(Course, Course.id == c.id)
-        .join(Patient, Patient.id == Course.patient_id)
-        .where(*where)
-        .order_by(*_order(staged, stage))
-        .limit(PER_PAGE)
-        .offset((shown.page - 1) * PER_PAGE)
-    ).all()
+    columns = (
+        c.id,
+        c.patient_id,
+        c.collected_on,
+        c.opened_at,
+        c.closed_at,
+        c.next_at,
+        c.confirmed_at,
+        c.batch_id,
+        c.batch_state,
+        func.count().over().label("total"),
+    )
+
+    def read(number: int):
+        return db.session.execute(
+            select(*columns)
+            .where(*where)
+            .order_by(*_order(staged, stage))
+            .limit(PER_PAGE)
+            .offset((number - 1) * PER_PAGE)
+        ).all()
+
+    number = max(page, 1)
+    rows = read(number)
+    if rows:
+        total = rows[0].total
+    else:  # past the last page (or none): count, then show the last one
+        total = db.session.scalar(select(func.count()).select_from(staged).where(*where))
+        if total and number > 1:
+            rows = read(pipeline.paginate(range(total), number, PER_PAGE).page)
+    shown = pipeline.paginate(range(total), number, PER_PAGE)
+    loaded = {}
+    if rows:
+        loaded = {
+            course.id: (course, patient)
+            for course, patient in db.session.execute(
+                select(Course, Patient)
+                .join(Patient, Course.patient_id == Patient.id)
+                .where(Course.id.in_([row.id for row in rows]))
+            ).all()
+        }
     items = []
     for row in rows:
         (course_id, patient_id, collected_on, opened_at, closed_at) = row[:5]
-        (next_at, confirmed_at, batch_id, batch_state, course, patient) = row[5:]
+        (next_at, confirmed_at, batch_id, batch_state, _total) = row[5:]
+        if course_id not in loaded:
+            continue
         day = None
         if stage == pipeline.IN_CULTURE and collected_on is not None:
             day = pipeline.culture_day(collected_on, today)
@@ -427,7 +448,7 @@ def stage_list(stage: str, *, today: date, page: int, week: int | None = None) -
             batch_id=batch_id,
             batch_state=batch_state,
         )
-        items.append(ListRow(placed, course, patient))
+        items.append(ListRow(placed, *loaded[course_id]))
     return {
         "page": pipeline.Page(items, shown.page, shown.per_page, shown.total),
         "week": week,
