@@ -84,16 +84,25 @@ def board_states(state: str | None) -> tuple[BatchState, ...] | None:
     return None
 
 
-def lab_board(*, today: date, state: str | None = None, sort: str = "day", page: int = 1) -> dict:
+def lab_board(
+    *,
+    today: date,
+    state: str | None = None,
+    sort: str = "day",
+    page: int = 1,
+    states: tuple[BatchState, ...] | None = None,
+) -> dict:
     """The lab's board: the open batches of ``state`` (by default the daily
     work: every open one but the frozen stock, counted apart) with their
     patient, culture day, growth outlook and last event, a page of them; the
-    day's expected tissue. Six queries (with the settings), whatever the
-    number of batches."""
+    day's expected tissue; ``at_risk_rows``: every batch at risk, whatever
+    the page. ``states`` reads those states instead (every open one, for the
+    deadlines). Six queries (with the settings), whatever the number of
+    batches."""
     values = settings.values()
     cal = scheduling_queries.clinic_calendar(values)
     span = window(values)
-    wanted = board_states(state) or DAILY_STATES
+    wanted = states or board_states(state) or DAILY_STATES
     stock = select(func.count()).select_from(Batch).where(Batch.state.in_(STOCK_STATES))
     order = (
         (Batch.collected_on, Batch.id) if sort == "-day" else (Batch.collected_on.desc(), Batch.id)
@@ -161,6 +170,7 @@ def lab_board(*, today: date, state: str | None = None, sort: str = "day", page:
         "collections_today": collections_on(today, cal),
         "window": span,
         "at_risk": sum(1 for r in board if r.outlook.at_risk),
+        "at_risk_rows": [r for r in board if r.outlook.at_risk],
     }
 
 

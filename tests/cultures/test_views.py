@@ -360,3 +360,15 @@ def test_the_board_renders_at_most_a_page_of_rows(client, login_as, make_batch, 
         body = r.get_data(as_text=True)
     assert len(re.findall(r'data-batch="\d+"', body)) == 3
     assert f'data-batch="{batches[-1].id}"' in body  # youngest first: the oldest last
+
+
+def test_every_batch_at_risk_is_a_deadline_whatever_the_boards_page(make_batch, monkeypatch):
+    from intake.cultures import queries
+    from intake.manager import deadlines_queries
+
+    monkeypatch.setattr(queries, "BOARD_PER_PAGE", 1)
+    late = [make_batch(days_ago=45 + n) for n in range(3)]
+    make_batch(days_ago=5)
+    db.session.commit()
+    items = deadlines_queries.deadline_items(today=make_batch.today)["items"]
+    assert {i.key for i in items if i.key[:1] == ("batch",)} == {("batch", b.id) for b in late}
