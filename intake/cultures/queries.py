@@ -3,7 +3,7 @@ number of queries whatever the number of batches."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -91,14 +91,16 @@ def lab_board(
     sort: str = "day",
     page: int = 1,
     states: tuple[BatchState, ...] | None = None,
+    at_risk_rows: bool = False,
 ) -> dict:
     """The lab's board: the open batches of ``state`` (by default the daily
     work: every open one but the frozen stock, counted apart) with their
     patient, culture day, growth outlook and last event, a page of them; the
-    day's expected tissue; ``at_risk_rows``: every batch at risk, whatever
-    the page. ``states`` reads those states instead (every open one, for the
-    deadlines). Six queries (with the settings), whatever the number of
-    batches."""
+    day's expected tissue; with ``at_risk_rows``, every batch at risk,
+    whatever the page. ``states`` reads those states instead (every open one,
+    for the deadlines). Every batch's outlook is worked out from plain
+    columns; only the rows shown are read as objects. Six queries (with the
+    settings), whatever the number of batches."""
     values = settings.values()
     cal = scheduling_queries.clinic_calendar(values)
     span = window(values)
@@ -107,16 +109,23 @@ def lab_board(
     order = (
         (Batch.collected_on, Batch.id) if sort == "-day" else (Batch.collected_on.desc(), Batch.id)
     )
-    rows = db.session.execute(
-        select(Batch, Patient, stock.scalar_subquery())
-        .join(Patient, Batch.patient_id == Patient.id)
+    facts = db.session.execute(
+        select(
+            Batch.id,
+            Batch.collected_on,
+            Batch.state,
+            Batch.planned_dose_low,
+            Batch.later_doses,
+            Batch.received_at,
+            stock.scalar_subquery().label("frozen"),
+        )
         .where(Batch.state.in_(wanted))
         .order_by(*order)
     ).all()
-    frozen = rows[0][2] if rows else db.session.scalar(stock)
+    frozen = facts[0].frozen if facts else db.session.scalar(stock)
     in_board = and_(BatchEvent.batch_id == Batch.id, Batch.state.in_(wanted))
     counts: dict[int, list[tuple[int, int]]] = {}
-    collected = {batch.id: batch.collected_on for batch, _p, _n in rows}
+    collected = {row.id: row.collected_on for row in facts}
     for batch_id, occurred_at, cells in db.session.execute(
         select(BatchEvent.batch_id, BatchEvent.occurred_at, BatchEvent.cells)
         .join(Batch, in_board)
@@ -137,40 +146,52 @@ def lab_board(
             .distinct()
         ).scalars()
     )
-    board = []
-    for batch, patient, _n in rows:
-        day = growth.culture_day(batch.collected_on, today)
-        outlook = _outlook(
-            batch, counts.get(batch.id, []), max(day, 0), span, batch.id in failed_qc
-        )
-        board.append(BoardRow(batch, patient, day, outlook, None, span[1]))
-    shown = pipeline.paginate(board, page, BOARD_PER_PAGE)
-    ids = [r.batch.id for r in shown.items]
-    last = {}
-    if ids:
+    placed = []  # (facts, culture day, outlook) of every batch, in the board's order
+    for row in facts:
+        day = growth.culture_day(row.collected_on, today)
+        outlook = _outlook(row, counts.get(row.id, []), max(day, 0), span, row.id in failed_qc)
+        placed.append((row, day, outlook))
+    shown = pipeline.paginate(placed, page, BOARD_PER_PAGE)
+    expected = [p for p in placed if p[0].received_at is None]
+    risky = [p for p in placed if p[2].at_risk]
+    wanted_ids = {p[0].id for p in (*shown.items, *expected, *(risky if at_risk_rows else ()))}
+    loaded = {}
+    if wanted_ids:
         newest = (
             select(func.max(BatchEvent.id))
-            .where(BatchEvent.batch_id.in_(ids))
-            .group_by(BatchEvent.batch_id)
+            .where(BatchEvent.batch_id == Batch.id)
+            .correlate(Batch)
             .scalar_subquery()
         )
-        last = {
-            e.batch_id: e
-            for e in db.session.execute(
-                select(BatchEvent).where(BatchEvent.id.in_(newest))
-            ).scalars()
+        loaded = {
+            batch.id: (batch, patient, last)
+            for batch, patient, last in db.session.execute(
+                select(Batch, Patient, BatchEvent)
+                .join(Patient, Batch.patient_id == Patient.id)
+                .outerjoin(BatchEvent, BatchEvent.id == newest)
+                .where(Batch.id.in_(sorted(wanted_ids)))
+            ).all()
         }
-    items = [replace(r, last_event=last.get(r.batch.id)) for r in shown.items]
+
+    def rows(chosen) -> list[BoardRow]:
+        board = []
+        for row, day, outlook in chosen:
+            if row.id in loaded:
+                batch, patient, last = loaded[row.id]
+                board.append(BoardRow(batch, patient, day, outlook, last, span[1]))
+        return board
+
+    items = rows(shown.items)
     return {
         "rows": items,
         "page": pipeline.Page(items, shown.page, shown.per_page, shown.total),
-        "total": len(board),
+        "total": len(placed),
         "frozen": frozen if wanted == DAILY_STATES else None,
-        "expected": [r for r in board if r.batch.received_at is None],
+        "expected": rows(expected),
         "collections_today": collections_on(today, cal),
         "window": span,
-        "at_risk": sum(1 for r in board if r.outlook.at_risk),
-        "at_risk_rows": [r for r in board if r.outlook.at_risk],
+        "at_risk": len(risky),
+        "at_risk_rows": rows(risky) if at_risk_rows else None,
     }
 
 

@@ -57,7 +57,9 @@ def _adverse_events(patients: dict) -> list[Deadline]:
 
 def _batches_at_risk(patients: dict, today: date, max_days: int) -> list[Deadline]:
     items = []
-    board = culture_queries.lab_board(today=today, states=culture_queries.OPEN_STATES)
+    board = culture_queries.lab_board(
+        today=today, states=culture_queries.OPEN_STATES, at_risk_rows=True
+    )
     for row in board["at_risk_rows"]:
         patients[row.patient.id] = row.patient
         items.append(
