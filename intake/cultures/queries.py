@@ -17,12 +17,19 @@ from intake.cultures import coi, growth, lifecycle
 from intake.cultures.lifecycle import BatchState, Finding, QcItem
 from intake.cultures.models import Batch, BatchEvent, EventKind
 from intake.extensions import db
+from intake.manager import pipeline
 from intake.patients.models import Patient
 from intake.scheduling import queries as scheduling_queries
 from intake.scheduling.models import Appointment, AppointmentStatus, VisitType
 from intake.scheduling.visit_kinds import VisitKind
 
 OPEN_STATES = tuple(lifecycle.OPEN)
+#: Long-lived stock, not the day's work: a count on the board, its own list.
+STOCK_STATES = (BatchState.CRYOPRESERVED,)
+#: The board's daily work: every open batch but the stock.
+DAILY_STATES = tuple(s for s in OPEN_STATES if s not in STOCK_STATES)
+#: Batch rows drawn on one page of the board.
+BOARD_PER_PAGE = 100
 
 
 def _not_replaced():
@@ -67,25 +74,58 @@ def _outlook(batch: Batch, counts, today_day: int, span, qc_failed: bool) -> gro
     )
 
 
-def lab_board(*, today: date, state: str | None = None, sort: str = "day") -> dict:
-    """The lab's board: every open batch with its patient, culture day,
-    growth outlook and last event; the day's expected tissue. Five queries
-    (with the settings)."""
+def board_states(state: str | None) -> tuple[BatchState, ...] | None:
+    """The states one board shows: the daily work without ``state``, else that
+    one open state; None for a state the board does not show."""
+    if not state:
+        return DAILY_STATES
+    if state in {s.value for s in OPEN_STATES}:
+        return (BatchState(state),)
+    return None
+
+
+def lab_board(
+    *,
+    today: date,
+    state: str | None = None,
+    sort: str = "day",
+    page: int = 1,
+    states: tuple[BatchState, ...] | None = None,
+    at_risk_rows: bool = False,
+) -> dict:
+    """The lab's board: the open batches of ``state`` (by default the daily
+    work: every open one but the frozen stock, counted apart) with their
+    patient, culture day, growth outlook and last event, a page of them; the
+    day's expected tissue; with ``at_risk_rows``, every batch at risk,
+    whatever the page. ``states`` reads those states instead (every open one,
+    for the deadlines). Every batch's outlook is worked out from plain
+    columns; only the rows shown are read as objects. Six queries (with the
+    settings), whatever the number of batches."""
     values = settings.values()
     cal = scheduling_queries.clinic_calendar(values)
     span = window(values)
-    wanted = OPEN_STATES
-    if state in {s.value for s in OPEN_STATES}:
-        wanted = (BatchState(state),)
-    rows = db.session.execute(
-        select(Batch, Patient)
-        .join(Patient, Batch.patient_id == Patient.id)
+    wanted = states or board_states(state) or DAILY_STATES
+    stock = select(func.count()).select_from(Batch).where(Batch.state.in_(STOCK_STATES))
+    order = (
+        (Batch.collected_on, Batch.id) if sort == "-day" else (Batch.collected_on.desc(), Batch.id)
+    )
+    facts = db.session.execute(
+        select(
+            Batch.id,
+            Batch.collected_on,
+            Batch.state,
+            Batch.planned_dose_low,
+            Batch.later_doses,
+            Batch.received_at,
+            stock.scalar_subquery().label("frozen"),
+        )
         .where(Batch.state.in_(wanted))
-        .order_by(Batch.collected_on, Batch.id)
+        .order_by(*order)
     ).all()
+    frozen = facts[0].frozen if facts else db.session.scalar(stock)
     in_board = and_(BatchEvent.batch_id == Batch.id, Batch.state.in_(wanted))
     counts: dict[int, list[tuple[int, int]]] = {}
-    collected = {batch.id: batch.collected_on for batch, _p in rows}
+    collected = {row.id: row.collected_on for row in facts}
     for batch_id, occurred_at, cells in db.session.execute(
         select(BatchEvent.batch_id, BatchEvent.occurred_at, BatchEvent.cells)
         .join(Batch, in_board)
@@ -106,33 +146,52 @@ def lab_board(*, today: date, state: str | None = None, sort: str = "day") -> di
             .distinct()
         ).scalars()
     )
-    newest = (
-        select(func.max(BatchEvent.id))
-        .join(Batch, in_board)
-        .group_by(BatchEvent.batch_id)
-        .scalar_subquery()
-    )
-    last = {
-        e.batch_id: e
-        for e in db.session.execute(select(BatchEvent).where(BatchEvent.id.in_(newest))).scalars()
-    }
-    board = []
-    for batch, patient in rows:
-        day = growth.culture_day(batch.collected_on, today)
-        outlook = _outlook(
-            batch, counts.get(batch.id, []), max(day, 0), span, batch.id in failed_qc
+    placed = []  # (facts, culture day, outlook) of every batch, in the board's order
+    for row in facts:
+        day = growth.culture_day(row.collected_on, today)
+        outlook = _outlook(row, counts.get(row.id, []), max(day, 0), span, row.id in failed_qc)
+        placed.append((row, day, outlook))
+    shown = pipeline.paginate(placed, page, BOARD_PER_PAGE)
+    expected = [p for p in placed if p[0].received_at is None]
+    risky = [p for p in placed if p[2].at_risk]
+    wanted_ids = {p[0].id for p in (*shown.items, *expected, *(risky if at_risk_rows else ()))}
+    loaded = {}
+    if wanted_ids:
+        newest = (
+            select(func.max(BatchEvent.id))
+            .where(BatchEvent.batch_id == Batch.id)
+            .correlate(Batch)
+            .scalar_subquery()
         )
-        board.append(BoardRow(batch, patient, day, outlook, last.get(batch.id), span[1]))
-    if sort == "-day":
-        board.sort(key=lambda r: (-r.day, r.batch.id))
-    else:
-        board.sort(key=lambda r: (r.day, r.batch.id))
+        loaded = {
+            batch.id: (batch, patient, last)
+            for batch, patient, last in db.session.execute(
+                select(Batch, Patient, BatchEvent)
+                .join(Patient, Batch.patient_id == Patient.id)
+                .outerjoin(BatchEvent, BatchEvent.id == newest)
+                .where(Batch.id.in_(sorted(wanted_ids)))
+            ).all()
+        }
+
+    def rows(chosen) -> list[BoardRow]:
+        board = []
+        for row, day, outlook in chosen:
+            if row.id in loaded:
+                batch, patient, last = loaded[row.id]
+                board.append(BoardRow(batch, patient, day, outlook, last, span[1]))
+        return board
+
+    items = rows(shown.items)
     return {
-        "rows": board,
-        "expected": [r for r in board if r.batch.received_at is None],
+        "rows": items,
+        "page": pipeline.Page(items, shown.page, shown.per_page, shown.total),
+        "total": len(placed),
+        "frozen": frozen if wanted == DAILY_STATES else None,
+        "expected": rows(expected),
         "collections_today": collections_on(today, cal),
         "window": span,
-        "at_risk": sum(1 for r in board if r.outlook.at_risk),
+        "at_risk": len(risky),
+        "at_risk_rows": rows(risky) if at_risk_rows else None,
     }
 
 

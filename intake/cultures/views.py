@@ -20,7 +20,7 @@ from intake.core.access import require, role_required
 from intake.core.errors import DomainError
 from intake.core.text import N_
 from intake.core.types import utcnow
-from intake.core.web import show_domain_error
+from intake.core.web import MAX_PAGE, query_int, show_domain_error
 from intake.cultures import coi, forms, labels, lifecycle, queries, services
 from intake.cultures.lifecycle import STATE_LABELS, BatchState, QcItem
 from intake.cultures.models import EVENT_LABELS, TISSUE_UNIT_LABELS, Batch, EventKind
@@ -76,18 +76,26 @@ def _batch(batch_id: int) -> Batch:
 @role_required(*READERS)
 def board():
     state = request.args.get("state") or None
+    if queries.board_states(state) is None:
+        abort(404)
     sort = "-day" if request.args.get("sort") == "-day" else "day"
-    data = queries.lab_board(today=_today(), state=state, sort=sort)
+    page = query_int("page", maximum=MAX_PAGE, default=1)
+    data = queries.lab_board(today=_today(), state=state, sort=sort, page=page)
+    tr = get_translations().ugettext  # one catalogue look-up for every row
     return render_template(
         "cultures/board.html",
         **data,
         occupancy=queries.incubator_occupancy(today=_today()),
-        state=state if state in {s.value for s in lifecycle.OPEN} else None,
+        state=state,
         sort=sort,
         open_states=lifecycle.OPEN,
+        stock_state=queries.STOCK_STATES[0].value,
         state_labels=STATE_LABELS,
-        event_labels=EVENT_LABELS,
-        tr=get_translations().ugettext,  # one catalogue look-up for every row
+        # Translated once per page, not once per row.
+        state_names={s: tr(label) for s, label in STATE_LABELS.items()},
+        event_names={k: tr(label) for k, label in EVENT_LABELS.items()},
+        day_text=tr(N_("Day %(day)s of %(start)s–%(end)s")),
+        tr=tr,
     )
 
 

@@ -57,9 +57,10 @@ def _adverse_events(patients: dict) -> list[Deadline]:
 
 def _batches_at_risk(patients: dict, today: date, max_days: int) -> list[Deadline]:
     items = []
-    for row in culture_queries.lab_board(today=today)["rows"]:
-        if not row.outlook.at_risk:
-            continue
+    board = culture_queries.lab_board(
+        today=today, states=culture_queries.OPEN_STATES, at_risk_rows=True
+    )
+    for row in board["at_risk_rows"]:
         patients[row.patient.id] = row.patient
         items.append(
             Deadline(

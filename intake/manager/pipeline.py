@@ -146,6 +146,16 @@ def week_of_day(day: int) -> int:
     return min(max(day, 0) // 7 + 1, CULTURE_WEEKS)
 
 
+def week_bounds(week: int, today: date) -> tuple[date | None, date | None]:
+    """The collection days (earliest, latest; None: unbounded) whose culture
+    week is ``week`` on ``today`` (see ``culture_week``): what a database
+    compares instead of working out each course's week."""
+    week = min(max(week, 1), CULTURE_WEEKS)
+    earliest = None if week == CULTURE_WEEKS else today - timedelta(days=7 * week - 1)
+    latest = None if week == 1 else today - timedelta(days=7 * (week - 1))
+    return earliest, latest
+
+
 def is_shown(course_status: str, closed_on: date | None, today: date) -> bool:
     """Open courses are in the pipeline; a halted one for ``HALTED_SHOWN_DAYS``
     after it stopped (counting the day it stopped as day 0)."""

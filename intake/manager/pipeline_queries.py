@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import repeat
 
-from sqlalchemy import String, and_, case, func, or_, select, type_coerce
+from sqlalchemy import String, and_, case, func, null, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from intake.core import settings
@@ -241,12 +242,98 @@ def placed_courses(*, today: date, stage: str | None = None) -> list[Placed]:
     return placed
 
 
-def overview(*, today: date) -> pipeline.Counts:
-    """The number of courses at each stage and in culture by week (the facts
-    only: no dates or ids to read for 5,000 rows)."""
-    return pipeline.count(
-        (code, _week(day)) for _row, code, day in _placements(today, detail=False)
+def stage_case(f):
+    """``pipeline.stage`` as one SQL CASE over a course's facts (``f``: the
+    columns ``course_status``, ``q_status``, ``active``, ``batch_state``,
+    ``confirmed``, ``given``, ``open``; a count may be NULL, as an outer join
+    leaves it): the same precedence, line by line, and the stage's code or
+    NULL when the course is not in the pipeline. ``test_pipeline_sql`` proves
+    it equal to the pure function on the precedence table, on every database."""
+
+    def some(column):
+        return func.coalesce(column, 0) > 0
+
+    given = or_(some(f["given"]), f["batch_state"] == "administered")
+    return case(
+        (f["course_status"] == "halted", pipeline.HALTED),
+        (
+            or_(
+                f["course_status"].in_(sorted(pipeline.CLOSED_STATUSES)),
+                f["q_status"] == "declined",
+            ),
+            null(),
+        ),
+        (some(f["confirmed"]), pipeline.REINFUSION_CONFIRMED),
+        (and_(given, some(f["open"])), pipeline.IN_FOLLOW_UP),
+        (given, pipeline.ADMINISTERED),
+        (f["batch_state"].in_(sorted(pipeline.RELEASED_STATES)), pipeline.RELEASED),
+        (f["batch_state"].in_(sorted(pipeline.CULTURE_STATES)), pipeline.IN_CULTURE),
+        (func.coalesce(f["active"], 0) != 0, pipeline.COLLECTION_BOOKED),
+        (f["q_status"] == "approved", pipeline.APPROVED),
+        (f["q_status"] == "submitted", pipeline.AWAITING_REVIEW),
+        else_=pipeline.ANSWERING,
     )
+
+
+def _staged(today: date, *, detail: bool, stage: str | None = None):
+    """Every shown course's facts with its stage (``stage``, NULL when not in
+    the pipeline) and, in culture, its collection day (``culture_on``): a
+    subquery, so that the stage is grouped and filtered by name. The halted
+    courses shown are chosen by the facts' WHERE (``pipeline.is_shown``: the
+    clinic day it stopped, within ``HALTED_SHOWN_DAYS``). With ``stage``, only
+    the courses that can be at that stage are read (``_facts_statement``)."""
+    cal = scheduling_queries.clinic_calendar(settings.values())
+    halted_since = cal.day_start(today - timedelta(days=pipeline.HALTED_SHOWN_DAYS))
+    facts = _facts_statement(halted_since, detail=detail, stage=stage).subquery("facts")
+    code = stage_case(facts.c)
+    return select(
+        facts,
+        code.label("stage"),
+        case((code == pipeline.IN_CULTURE, facts.c.collected_on)).label("culture_on"),
+    ).subquery("staged")
+
+
+def overview(*, today: date) -> pipeline.Counts:
+    """The number of courses at each stage and in culture by week, counted by
+    the database: one row per stage (and per collection day in culture), two
+    statements (with the settings) whatever the number of courses."""
+    staged = _staged(today, detail=False)
+    grouped = db.session.execute(
+        select(staged.c.stage, staged.c.culture_on, func.count())
+        .where(staged.c.stage.is_not(None))
+        .group_by(staged.c.stage, staged.c.culture_on)
+    ).all()
+    return pipeline.count(
+        placed
+        for code, collected_on, n in grouped
+        for placed in repeat(
+            (code, None if collected_on is None else pipeline.culture_week(collected_on, today)),
+            n,
+        )
+    )
+
+
+def _order(staged, stage: str) -> tuple:
+    """``_sort``'s order in SQL (none last, then the course id)."""
+    c = staged.c
+
+    def soonest(column):
+        return (case((column.is_(None), 1), else_=0), column, c.id)
+
+    if stage == pipeline.IN_CULTURE:
+        return (c.collected_on, c.id)
+    if stage == pipeline.COLLECTION_BOOKED:
+        return soonest(c.next_at)
+    if stage == pipeline.REINFUSION_CONFIRMED:
+        return soonest(c.confirmed_at)
+    if stage == pipeline.HALTED:
+        unknown = c.closed_at.is_(None)
+        return (
+            case((unknown, 1), else_=0),
+            c.closed_at.desc(),
+            case((unknown, c.id), else_=-c.id),
+        )
+    return soonest(c.opened_at)
 
 
 def _naive(value: datetime | None) -> datetime:
@@ -267,7 +354,9 @@ def _sort(rows: list[Placed], stage: str) -> None:
             key=lambda p: (_naive(p.closed_at), p.course_id),
             reverse=True,
         )
-        rows[:] = stopped + [p for p in rows if p.closed_at is None]
+        rows[:] = stopped + sorted(
+            (p for p in rows if p.closed_at is None), key=lambda p: p.course_id
+        )
     else:
         rows.sort(key=lambda p: (_naive(p.opened_at), p.course_id))
 
@@ -283,24 +372,83 @@ def stage_list(stage: str, *, today: date, page: int, week: int | None = None) -
     """One stage's courses (in culture: of one week when ``week`` is given),
     a page of them with their patients: longest in culture first, the
     soonest visit first for booked collections and confirmed reinfusions, the
-    latest halt first, else the oldest course first. Three statements."""
-    rows = placed_courses(today=today, stage=stage)
+    latest halt first, else the oldest course first. The database places,
+    counts (a window over the same read), sorts and pages; then the page's
+    courses and patients: three statements with the settings (a page past
+    the last adds the count and its re-read)."""
+    staged = _staged(today, detail=True, stage=stage)
+    c = staged.c
+    where = [c.stage == stage]
     if week is not None:
-        rows = [p for p in rows if p.week == week]
-    _sort(rows, stage)
-    shown = pipeline.paginate(rows, page, PER_PAGE)
-    ids = [p.course_id for p in shown.items]
+        earliest, latest = pipeline.week_bounds(week, today)
+        if earliest is not None:
+            where.append(c.collected_on >= earliest)
+        if latest is not None:
+            where.append(c.collected_on <= latest)
+    columns = (
+        c.id,
+        c.patient_id,
+        c.collected_on,
+        c.opened_at,
+        c.closed_at,
+        c.next_at,
+        c.confirmed_at,
+        c.batch_id,
+        c.batch_state,
+        func.count().over().label("total"),
+    )
+
+    def read(number: int):
+        return db.session.execute(
+            select(*columns)
+            .where(*where)
+            .order_by(*_order(staged, stage))
+            .limit(PER_PAGE)
+            .offset((number - 1) * PER_PAGE)
+        ).all()
+
+    number = max(page, 1)
+    rows = read(number)
+    if rows:
+        total = rows[0].total
+    else:  # past the last page (or none): count, then show the last one
+        total = db.session.scalar(select(func.count()).select_from(staged).where(*where))
+        if total and number > 1:
+            rows = read(pipeline.paginate(range(total), number, PER_PAGE).page)
+    shown = pipeline.paginate(range(total), number, PER_PAGE)
     loaded = {}
-    if ids:
+    if rows:
         loaded = {
             course.id: (course, patient)
             for course, patient in db.session.execute(
                 select(Course, Patient)
                 .join(Patient, Course.patient_id == Patient.id)
-                .where(Course.id.in_(ids))
+                .where(Course.id.in_([row.id for row in rows]))
             ).all()
         }
-    items = [ListRow(p, *loaded[p.course_id]) for p in shown.items if p.course_id in loaded]
+    items = []
+    for row in rows:
+        (course_id, patient_id, collected_on, opened_at, closed_at) = row[:5]
+        (next_at, confirmed_at, batch_id, batch_state, _total) = row[5:]
+        if course_id not in loaded:
+            continue
+        day = None
+        if stage == pipeline.IN_CULTURE and collected_on is not None:
+            day = pipeline.culture_day(collected_on, today)
+        placed = Placed(
+            course_id=course_id,
+            patient_id=patient_id,
+            stage=stage,
+            week=_week(day),
+            culture_day=day,
+            opened_at=opened_at,
+            closed_at=closed_at,
+            collection_at=next_at,
+            reinfusion_at=confirmed_at,
+            batch_id=batch_id,
+            batch_state=batch_state,
+        )
+        items.append(ListRow(placed, *loaded[course_id]))
     return {
         "page": pipeline.Page(items, shown.page, shown.per_page, shown.total),
         "week": week,

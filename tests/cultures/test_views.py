@@ -3,6 +3,7 @@ desk's collection form; who may read and who may write."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -296,3 +297,78 @@ def test_a_qc_label_with_a_per_cent_sign_shows_on_the_timeline(
     with client.get(f"/lab/batches/{batch.id}") as r:
         assert r.status_code == 200
         assert "Viability (%): 92" in r.get_data(as_text=True)
+
+
+def test_frozen_stock_is_a_count_with_its_own_paged_list(client, login_as, make_batch, monkeypatch):
+    from intake.cultures import queries
+
+    monkeypatch.setattr(queries, "BOARD_PER_PAGE", 2)
+    working = make_batch(days_ago=5)
+    frozen = [make_batch(days_ago=60 + n, state=BatchState.CRYOPRESERVED) for n in range(3)]
+    login_as(Role.LAB)
+    with client.get("/lab") as r:
+        body = r.get_data(as_text=True)
+    assert f'data-batch="{working.id}"' in body
+    assert not any(f'data-batch="{b.id}"' in body for b in frozen)
+    assert 'id="frozen-count"' in body and "3 batches frozen in stock" in body
+    assert 'href="/lab?state=cryopreserved"' in body
+    with client.get("/lab?state=cryopreserved") as r:
+        body = r.get_data(as_text=True)
+    shown = [b for b in frozen if f'data-batch="{b.id}"' in body]
+    assert len(shown) == 2 and f'data-batch="{working.id}"' not in body
+    assert "/lab?state=cryopreserved&amp;page=2" in body
+    with client.get("/lab?state=cryopreserved&page=2") as r:
+        body = r.get_data(as_text=True)
+    assert [b for b in frozen if f'data-batch="{b.id}"' in body] == [
+        b for b in frozen if b not in shown
+    ]
+
+
+@pytest.mark.parametrize(
+    "query", ["page=abc", "page=", "page=0", "page=-2", "page=999999", "page=1e3"]
+)
+def test_odd_board_pages_are_clamped(client, login_as, make_batch, monkeypatch, query):
+    from intake.cultures import queries
+
+    monkeypatch.setattr(queries, "BOARD_PER_PAGE", 2)
+    batches = [make_batch(days_ago=n) for n in range(3)]
+    login_as(Role.LAB)
+    with client.get(f"/lab?{query}") as r:
+        assert r.status_code == 200
+        body = r.get_data(as_text=True)
+    assert sum(f'data-batch="{b.id}"' in body for b in batches) in (1, 2)
+
+
+@pytest.mark.parametrize("state", ["nonsense", "administered", "failed"])
+def test_a_state_the_board_does_not_show_is_404(client, login_as, clinic, state):
+    login_as(Role.LAB)
+    with client.get(f"/lab?state={state}") as r:
+        assert r.status_code == 404
+
+
+def test_the_board_renders_at_most_a_page_of_rows(client, login_as, make_batch, monkeypatch):
+    from intake.cultures import queries
+
+    monkeypatch.setattr(queries, "BOARD_PER_PAGE", 4)
+    batches = [make_batch(days_ago=n) for n in range(7)]
+    login_as(Role.LAB)
+    with client.get("/lab") as r:
+        body = r.get_data(as_text=True)
+    assert len(re.findall(r'data-batch="\d+"', body)) == 4
+    assert "7 batches" in body  # the count is of every batch, not the page
+    with client.get("/lab?page=2") as r:
+        body = r.get_data(as_text=True)
+    assert len(re.findall(r'data-batch="\d+"', body)) == 3
+    assert f'data-batch="{batches[-1].id}"' in body  # youngest first: the oldest last
+
+
+def test_every_batch_at_risk_is_a_deadline_whatever_the_boards_page(make_batch, monkeypatch):
+    from intake.cultures import queries
+    from intake.manager import deadlines_queries
+
+    monkeypatch.setattr(queries, "BOARD_PER_PAGE", 1)
+    late = [make_batch(days_ago=45 + n) for n in range(3)]
+    make_batch(days_ago=5)
+    db.session.commit()
+    items = deadlines_queries.deadline_items(today=make_batch.today)["items"]
+    assert {i.key for i in items if i.key[:1] == ("batch",)} == {("batch", b.id) for b in late}
