@@ -293,7 +293,10 @@ def measure_desk(app, runs: int) -> tuple:
             Appointment.start_at >= now, Appointment.start_at < now + timedelta(days=30)
         )
     ).scalars()
-    busiest, visits = Counter(cal.local_date(s) for s in starts).most_common(1)[0]
+    # The busiest of the coming 30 days (today, empty, when none is booked).
+    busiest, visits = (
+        Counter(cal.local_date(s) for s in starts).most_common(1) or [(cal.today(now), 0)]
+    )[0]
     db.session.remove()
     client = logged_in(app, "coordinator@bench.example", "Bench-Only-1")
     timing = time_page(client, f"/desk?day={busiest}", runs, b"desk")
