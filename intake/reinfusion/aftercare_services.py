@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from intake.accounts.models import User
 from intake.accounts.roles import Role
 from intake.core import audit, settings
+from intake.core.claims import claim_once
 from intake.core.errors import Conflict, DomainError, FormErrors, NotAllowed
 from intake.core.types import utcnow
 from intake.extensions import db
@@ -182,15 +183,8 @@ def send_follow_up_invitations(now: datetime | None = None) -> int:
     )
     sent = 0
     for follow_up in due:
-        taken = db.session.execute(
-            update(FollowUp)
-            .where(FollowUp.id == follow_up.id, FollowUp.invited_at.is_(None))
-            .values(invited_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken != 1:
+        if not claim_once(follow_up, "invited_at", now):
             continue
-        db.session.refresh(follow_up)
         notify(
             follow_up.patient,
             "aftercare_follow_up_open",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from intake.core import audit
+from intake.core.claims import claim_once
 from intake.extensions import db
 from intake.scheduling.models import Appointment, AppointmentStatus
 from intake.scheduling.services import _confirm, _now
@@ -36,15 +36,8 @@ def send_reminders(*, now: datetime | None = None, lead: timedelta = timedelta(h
     )
     queued = 0
     for appointment in due:
-        claimed = db.session.execute(
-            update(Appointment)
-            .where(Appointment.id == appointment.id, Appointment.reminded_at.is_(None))
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
+        if not claim_once(appointment, "reminded_at", now):
             continue
-        set_committed_value(appointment, "reminded_at", now)
         audit.record(
             actor=None,
             action="scheduling.remind",
