@@ -8,8 +8,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from intake.extensions import db
-from tests.scheduling.test_migration_upcoming_kind import _add_visits
-from tests.test_migrations import _empty, _migration_app, _populate_clinic_before_patients
+from tests.migration_support import populated_clinic_at
+from tests.test_migrations import _empty, _migration_app
 
 BEFORE, AFTER = "5e7c1a9d2b40", "5e2b8c41d7a3"
 KEPT = ("appointments", "resources", "users", "holds")
@@ -22,14 +22,7 @@ def _counts(conn) -> dict[str, int]:
 def test_feed_tokens_arrive_on_a_populated_database(tmp_path):
     app = _migration_app(tmp_path)
     with app.app_context():
-        _empty(app)
-        upgrade(revision="1c1f29cb5d06")
-        with db.engine.begin() as conn:
-            _populate_clinic_before_patients(conn)
-        upgrade(revision="3071fc613a03")
-        with db.engine.begin() as conn:
-            _add_visits(conn)
-        upgrade(revision=BEFORE)
+        populated_clinic_at(app, BEFORE)
         with db.engine.connect() as conn:
             before = _counts(conn)
             assert before["appointments"] > 0 and before["resources"] > 0
