@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from intake.accounts.views import bp as accounts_bp
     from intake.cultures.views import bp as cultures_bp
     from intake.eligibility.views import bp as eligibility_bp
+    from intake.fhir.views import bp as fhir_bp
     from intake.manager.capacity_views import bp as capacity_bp
     from intake.manager.feeds_views import bp as feeds_bp
     from intake.manager.pipeline_views import bp as manager_pipeline_bp
@@ -146,3 +147,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reinfusion_day_bp)
     app.register_blueprint(aftercare_bp)
     app.register_blueprint(trips_bp)
+    app.register_blueprint(fhir_bp)

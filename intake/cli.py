@@ -1,4 +1,4 @@
-"""Command-line tools: create-user, seed-demo, notifications send."""
+"""Command-line tools: create-user, seed-demo, notifications send, export fhir."""
 
 from __future__ import annotations
 
@@ -89,6 +89,45 @@ def register(app) -> None:
         )
 
     register_backup(app)
+    register_export(app)
+
+
+def register_export(app) -> None:
+    """``flask export fhir --course N``."""
+
+    @app.cli.group("export")
+    def export():
+        """Records in standard formats."""
+
+    @export.command("fhir")
+    @click.option("--course", "course_id", type=int, required=True, help="The course's id.")
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, writable=True),
+        default=None,
+        help="File to write (default: standard output).",
+    )
+    def fhir(course_id, out):
+        """One course as a FHIR R4 Bundle (JSON), recorded in the audit trail."""
+        from intake.core.types import utcnow
+        from intake.fhir import services as fhir_services
+        from intake.patients.models import Course
+
+        course = db.session.get(Course, course_id)
+        if course is None:
+            raise click.ClickException(f"There is no course {course_id}.")
+        bundle = fhir_services.export_course(
+            course, actor=None, now=utcnow(), channel="command line"
+        )
+        text = fhir_services.as_json(bundle)
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+        else:
+            click.echo(text)
+        db.session.commit()
+        if out:
+            click.echo(f"{len(bundle['entry'])} resources written to {out}.", err=True)
 
 
 def register_backup(app) -> None:

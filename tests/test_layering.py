@@ -44,6 +44,9 @@ PURE = [
     "manager/pipeline.py",
     "manager/deadlines.py",
     "manager/capacity.py",
+    "fhir/codes.py",
+    "fhir/record.py",
+    "fhir/resources.py",
 ]
 
 

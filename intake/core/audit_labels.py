@@ -99,6 +99,7 @@ ACTION_LABELS: dict[str, str] = {
     "settings.change": N_("Setting changed"),
     "manager.schedule_export": N_("Schedule exported (CSV)"),
     "database.restore": N_("Database restored from a backup"),
+    "fhir.export": N_("Treatment course exported (FHIR)"),
 }
 
 ENTITY_LABELS: dict[str, str] = {

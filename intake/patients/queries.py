@@ -73,6 +73,7 @@ def patient_home(user: User, *, now: datetime) -> dict:
         course = current_course(patient)
         data["intake"] = course_journey(course, today=clinic_today(now), now=now)
         data["visits"] = my_visits(patient, now)
+        data["courses"] = courses_of(patient)
     return data
 
 
