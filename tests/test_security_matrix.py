@@ -186,6 +186,8 @@ POST /visits/<int:appointment_id>/cancel                      in   ok   403  403
 GET  /visits/<int:appointment_id>/reschedule                  in   ok   403  403  403  403  403
 POST /visits/<int:appointment_id>/reschedule                  in   ok   403  403  403  403  403
 GET  /worklist                                                in   403  ok   ok   403  ok   403
+GET  /me/courses/<int:course_id>/fhir                         in   ok   403  403  403  403  403
+GET  /patients/<int:patient_id>/courses/<int:course_id>/fhir  in   403  ok   ok   403  ok   403
 """
 
 COLUMNS = ROLES

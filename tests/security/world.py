@@ -72,6 +72,7 @@ class Owned:
     follow_up_id: int  # a follow-up contact after a reinfusion, due
     adverse_event_id: int
     trip_id: int
+    course_id: int  # the patient's treatment course
 
 
 @dataclass
@@ -109,6 +110,7 @@ class World:
             "follow_up_id": owner.follow_up_id,
             "event_id": owner.adverse_event_id,
             "trip_id": owner.trip_id,
+            "course_id": owner.course_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -283,6 +285,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         follow_up_id=follow_up.id,
         adverse_event_id=event.id,
         trip_id=trip.id,
+        course_id=questionnaire.course_id,
     )
 
 
