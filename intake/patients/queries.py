@@ -70,10 +70,12 @@ def patient_home(user: User, *, now: datetime) -> dict:
     patient = user.patient
     data = {"unread": unread, "patient": patient}
     if patient is not None:
-        course = current_course(patient)
+        # Every course (newest first) for the downloads; the newest is the current one.
+        courses = courses_of(patient)
+        course = courses[0] if courses else current_course(patient)
         data["intake"] = course_journey(course, today=clinic_today(now), now=now)
         data["visits"] = my_visits(patient, now)
-        data["courses"] = courses_of(patient)
+        data["courses"] = courses or [course]
     return data
 
 
