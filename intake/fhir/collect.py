@@ -28,6 +28,7 @@ from intake.fhir.record import (
     ConsentData,
     CourseData,
     CourseRecord,
+    FollowUpData,
     PanelResultData,
     PatientData,
     QuestionnaireData,
@@ -35,7 +36,7 @@ from intake.fhir.record import (
     VitalsData,
 )
 from intake.patients.models import Course, Patient
-from intake.reinfusion.models import Administration, AdverseEvent, Clearance, Dose
+from intake.reinfusion.models import Administration, AdverseEvent, Clearance, Dose, FollowUp
 from intake.scheduling.models import Appointment, VisitType, localized
 
 
@@ -213,6 +214,20 @@ def course_record(course: Course) -> CourseRecord:
                 administration_id=administration.id,
             )
         )
+    follow_ups = [
+        FollowUpData(
+            id=follow_up.id,
+            administration_id=follow_up.administration_id,
+            days_after=follow_up.days_after,
+            answers=dict(follow_up.answers or {}),
+            answered_at=follow_up.answered_at,
+        )
+        for follow_up in _scalars(
+            select(FollowUp)
+            .where(FollowUp.course_id == course.id, FollowUp.answered_at.is_not(None))
+            .order_by(FollowUp.days_after, FollowUp.id)
+        )
+    ]
     adverse_events = [
         AdverseEventData(
             id=event.id,
@@ -276,5 +291,6 @@ def course_record(course: Course) -> CourseRecord:
             )
             for administration, number in administrations
         ),
+        follow_ups=tuple(follow_ups),
         adverse_events=tuple(adverse_events),
     )

@@ -151,6 +151,18 @@ class AdministrationData:
 
 
 @dataclass(frozen=True)
+class FollowUpData:
+    """A contact after an administration, with the patient's answers to the
+    short questionnaire when they gave them."""
+
+    id: int
+    administration_id: int
+    days_after: int
+    answers: Mapping[str, object]
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
 class AdverseEventData:
     id: int
     description: str
@@ -177,4 +189,5 @@ class CourseRecord:
     vitals: tuple[VitalsData, ...] = ()
     batches: tuple[BatchData, ...] = ()
     administrations: tuple[AdministrationData, ...] = ()
+    follow_ups: tuple[FollowUpData, ...] = ()
     adverse_events: tuple[AdverseEventData, ...] = ()

@@ -3,10 +3,12 @@
 ``course_bundle(record, now=...)`` maps a ``CourseRecord`` to FHIR JSON
 (plain dicts): the ``Patient``, an ``Appointment`` per visit, a
 ``Questionnaire`` per question-set version answered and the
-``QuestionnaireResponse``, a ``Consent`` per signature (and one more for each
-withdrawal), ``Observation`` for the panel results, the vital signs, the cell
-counts, viability and QC results, a ``Specimen`` for the tissue and the blood
-collected, a ``BiologicallyDerivedProduct`` per culture batch (identified by its
+``QuestionnaireResponse`` (and the follow-up contacts' answers, each a
+``QuestionnaireResponse`` part of its administration), a ``Consent`` per
+signature (and one more for each withdrawal), ``Observation`` for the panel
+results, the vital signs, the cell counts, viability and QC results, a
+``Specimen`` for the tissue and the blood collected, a
+``BiologicallyDerivedProduct`` per culture batch (identified by its
 chain-of-identity number), a ``Procedure`` for each collection and each
 administration, and the ``AdverseEvent`` rows.
 
@@ -34,12 +36,14 @@ from intake.fhir.record import (
     BatchEventData,
     ConsentData,
     CourseRecord,
+    FollowUpData,
     PanelResultData,
     PatientData,
     QuestionnaireData,
     VisitData,
     VitalsData,
 )
+from intake.reinfusion import aftercare
 
 # --------------------------------------------------------------------------- addresses
 
@@ -359,6 +363,100 @@ def questionnaire_response_resource(
     }
     if pages:
         resource["item"] = pages
+    return b.add(resource)
+
+
+# --------------------------------------------------------------------------- follow-up answers
+
+
+def follow_up_questionnaire_url(base: str) -> str:
+    return f"{base.rstrip('/')}/fhir/Questionnaire/follow-up"
+
+
+def _follow_up_coding(base: str, question, code: str) -> dict:
+    coding = {"system": codes.clinic_system(base, f"follow-up-{question.code}"), "code": code}
+    option = question.option(code)
+    if option is not None:
+        coding["display"] = option.label(QB_DEFAULT_LANGUAGE)
+    return coding
+
+
+def follow_up_questionnaire_resource(b: _Bundle) -> dict:
+    """The short questionnaire of the follow-up contacts (the same questions
+    for every contact)."""
+    items = []
+    for question in aftercare.QUESTIONS:
+        item: dict = {"linkId": question.code, "text": question.label(QB_DEFAULT_LANGUAGE)}
+        translations = _translations(question.text, QB_DEFAULT_LANGUAGE)
+        if translations:
+            item["_text"] = translations
+        item["type"] = "text" if question.kind == aftercare.TEXT else "choice"
+        item["required"] = bool(question.required)
+        if question.kind == aftercare.MULTIPLE:
+            item["repeats"] = True
+        if question.options:
+            item["answerOption"] = [
+                {"valueCoding": _follow_up_coding(b.base, question, option.code)}
+                for option in question.options
+            ]
+        if question.when is not None:
+            parent, value = question.when
+            item["enableWhen"] = [
+                {
+                    "question": parent,
+                    "operator": "=",
+                    "answerCoding": _follow_up_coding(b.base, aftercare.BY_CODE[parent], value),
+                }
+            ]
+        items.append(item)
+    return b.add(
+        {
+            "resourceType": "Questionnaire",
+            "id": "qs-follow-up",
+            "url": follow_up_questionnaire_url(b.base),
+            "name": "FollowUpQuestionnaire",
+            "title": "Follow-up after the treatment",
+            "status": "active",
+            "subjectType": ["Patient"],
+            "language": codes.language_tag(QB_DEFAULT_LANGUAGE),
+            "item": items,
+        }
+    )
+
+
+def follow_up_response_resource(b: _Bundle, follow_up: FollowUpData, patient_id: str) -> dict:
+    items = []
+    for question in aftercare.QUESTIONS:
+        if question.code not in follow_up.answers:
+            continue
+        value = follow_up.answers[question.code]
+        if question.kind == aftercare.TEXT:
+            answers = [{"valueString": str(value)}] if str(value).strip() else []
+        else:
+            chosen = value if isinstance(value, list) else [value]
+            answers = [
+                {"valueCoding": _follow_up_coding(b.base, question, str(code))} for code in chosen
+            ]
+        item: dict = {"linkId": question.code, "text": question.label(QB_DEFAULT_LANGUAGE)}
+        if answers:
+            item["answer"] = answers
+        items.append(item)
+    resource: dict = {
+        "resourceType": "QuestionnaireResponse",
+        "id": f"qr-f-{follow_up.id}",
+        "identifier": {
+            "system": codes.clinic_naming(b.base, "follow-up"),
+            "value": f"{follow_up.id} (day {follow_up.days_after})",
+        },
+        "partOf": [b.ref("Procedure", f"pa-{follow_up.administration_id}")],
+        "questionnaire": follow_up_questionnaire_url(b.base),
+        "status": "completed",
+        "subject": b.ref("Patient", patient_id),
+        "authored": instant(follow_up.answered_at),
+        "author": b.ref("Patient", patient_id),
+    }
+    if items:
+        resource["item"] = items
     return b.add(resource)
 
 
@@ -817,6 +915,11 @@ def course_bundle(record: CourseRecord, *, now: datetime) -> dict:
     for administration in record.administrations:
         if administration.id in administrations:
             administration_procedure(b, administration, pid, record.base_url)
+    answered = [f for f in record.follow_ups if f.administration_id in administrations]
+    if answered:
+        follow_up_questionnaire_resource(b)
+    for follow_up in answered:
+        follow_up_response_resource(b, follow_up, pid)
     for vitals in record.vitals:
         part_of = (
             b.ref("Procedure", f"pa-{vitals.administration_id}")

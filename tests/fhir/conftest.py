@@ -58,7 +58,14 @@ def seed_completed_course(patient_user, doctor, clinic) -> Seeded:  # noqa: F811
     administration = add_administration(
         batch, doctor=doctor, given_on=collected_on + timedelta(days=30), tz=tz
     )
-    aftercare_services.schedule_follow_ups(administration, actor=None)
+    week = aftercare_services.schedule_follow_ups(administration, actor=None)[0]
+    week.answers = {
+        "feeling": "better",
+        "symptoms": ["fever", "other"],
+        "symptoms_other": "Tired for a day.",
+        "doctor_visit": "no",
+    }
+    week.answered_at = administration.recorded_at + timedelta(days=8)
     signed = db.session.query(ConsentSignature).filter_by(course_id=course.id).first()
     db.session.add(
         ConsentSignature(

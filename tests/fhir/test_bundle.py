@@ -12,6 +12,7 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
+from intake.extensions import db
 from intake.fhir.collect import course_record
 from intake.fhir.resources import course_bundle, references
 from intake.patients.models import Sex
@@ -120,10 +121,16 @@ def test_the_course_in_fhir_terms(seeded):
     assert event["actuality"] == "actual"
     assert event["seriousness"]["coding"][0]["code"] == "non-serious"
 
-    (response,) = _of(bundle, "QuestionnaireResponse")
-    (questionnaire,) = _of(bundle, "Questionnaire")
-    assert response["questionnaire"] == f"{questionnaire['url']}|{questionnaire['version']}"
-    assert response["status"] == "completed"
+    intake_response, follow_up = _of(bundle, "QuestionnaireResponse")
+    intake, follow_up_questions = _of(bundle, "Questionnaire")
+    assert intake_response["questionnaire"] == f"{intake['url']}|{intake['version']}"
+    assert intake_response["status"] == "completed"
+    assert follow_up["questionnaire"] == follow_up_questions["url"]
+    (administration,) = [p for p in procedures if p["id"].startswith("pa-")]
+    addresses = {e["resource"]["id"]: e["fullUrl"] for e in bundle["entry"]}
+    assert follow_up["partOf"] == [{"reference": addresses[administration["id"]]}]
+    symptoms = [i for i in follow_up["item"] if i["linkId"] == "symptoms"][0]
+    assert [a["valueCoding"]["code"] for a in symptoms["answer"]] == ["fever", "other"]
     appointments = _of(bundle, "Appointment")
     assert {a["status"] for a in appointments} == {"fulfilled"}
 
@@ -151,8 +158,18 @@ def test_nothing_of_another_patient(seed_course):
     assert mine.batch.coi in text and "李" in text
 
 
-def test_the_export_reads_a_bounded_number_of_statements(seed_course, count_queries):
+def test_the_export_reads_a_fixed_number_of_statements(seed_course, make_patient, count_queries):
+    """An empty course and a completed one (visits, batch, events, doses,
+    follow-ups, adverse events) cost the same statements: nothing per row."""
+    from tests.helpers import course_of
+
     seeded = seed_course()
-    with count_queries() as statements:
-        course_record(seeded.course)
-    assert len(statements) <= 12
+    empty = course_of(make_patient())
+    db.session.commit()
+    counts = []
+    for course in (empty, seeded.course):
+        db.session.expire_all()
+        with count_queries() as statements:
+            course_record(course)
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 14

@@ -14,10 +14,12 @@ from fhir.resources.R4B.bundle import Bundle
 from intake.eligibility.question_bank import DEFAULT_QUESTION_SET
 from intake.fhir import codes
 from intake.fhir.record import (
+    AdministrationData,
     AdverseEventData,
     ConsentData,
     CourseData,
     CourseRecord,
+    FollowUpData,
     PanelResultData,
     PatientData,
     QuestionnaireData,
@@ -346,3 +348,76 @@ def test_addresses_depend_on_the_clinic_and_the_key():
     assert full_url(BASE, "Patient/p-1") != full_url(BASE, "Patient/p-2")
     assert full_url(BASE, "Patient/p-1") != full_url("https://other.example", "Patient/p-1")
     assert full_url(BASE, "Patient/p-1").startswith("urn:uuid:")
+
+
+ADMINISTRATION = AdministrationData(
+    id=8,
+    dose_number=1,
+    batch_id=2,
+    visit_id=5,
+    route="iv",
+    cells_given=150_000_000,
+    started_at=NOW,
+    ended_at=NOW,
+)
+
+
+def test_follow_up_answers_need_their_administration_in_the_bundle():
+    follow_up = FollowUpData(
+        id=3, administration_id=8, days_after=7, answers={"feeling": "better"}, answered_at=NOW
+    )
+    record = replace(EMPTY, administrations=(ADMINISTRATION,), follow_ups=(follow_up,))
+    # No batch of the course: the administration and its answers are left out.
+    assert _resources(record, "QuestionnaireResponse") == []
+    assert _resources(record, "Questionnaire") == []
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({"feeling": "much_worse"}, {"feeling": ["much_worse"]}),
+        ({"symptoms": []}, {"symptoms": []}),
+        ({"symptoms": ["fever", "headache"]}, {"symptoms": ["fever", "headache"]}),
+        (
+            {"doctor_visit": "yes", "doctor_visit_detail": "Saw my GP."},
+            {"doctor_visit": ["yes"], "doctor_visit_detail": ["Saw my GP."]},
+        ),
+    ],
+)
+def test_follow_up_answers(answers, expected):
+    from intake.fhir.record import BatchData
+
+    batch = BatchData(
+        id=2,
+        coi="TKY26000123 O",
+        state="administered",
+        collected_on=date(2026, 1, 2),
+        collected_by="Dr Sato",
+        tissue_amount=3,
+        tissue_unit="pieces",
+        blood_volume_ml=50,
+        collection_visit_id=5,
+    )
+    follow_up = FollowUpData(
+        id=3, administration_id=8, days_after=7, answers=answers, answered_at=NOW
+    )
+    record = replace(
+        EMPTY, batches=(batch,), administrations=(ADMINISTRATION,), follow_ups=(follow_up,)
+    )
+    (response,) = _resources(record, "QuestionnaireResponse")
+    (questionnaire,) = _resources(record, "Questionnaire")
+    assert (
+        response["questionnaire"] == questionnaire["url"] == f"{BASE}/fhir/Questionnaire/follow-up"
+    )
+    assert response["partOf"] == [{"reference": full_url(BASE, "Procedure/pa-8")}]
+    got = {
+        item["linkId"]: [
+            a.get("valueCoding", {}).get("code") or a.get("valueString")
+            for a in item.get("answer", [])
+        ]
+        for item in response["item"]
+    }
+    assert got == expected
+    detail = [i for i in questionnaire["item"] if i["linkId"] == "doctor_visit_detail"][0]
+    assert detail["enableWhen"][0]["question"] == "doctor_visit"
+    assert detail["enableWhen"][0]["answerCoding"]["code"] == "yes"
