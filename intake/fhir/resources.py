@@ -117,6 +117,21 @@ def _representation(code: str) -> list[dict]:
     return [{"url": codes.NAME_REPRESENTATION, "valueCode": code}]
 
 
+def organization_resource(b: _Bundle, name: str) -> dict:
+    """The clinic that holds the record."""
+    return b.add(
+        {
+            "resourceType": "Organization",
+            "id": "clinic",
+            "identifier": [
+                {"system": codes.clinic_naming(b.base, "organization"), "value": "clinic"}
+            ],
+            "active": True,
+            "name": name,
+        }
+    )
+
+
 def patient_resource(b: _Bundle, patient: PatientData) -> dict:
     resource: dict = {"resourceType": "Patient", "id": f"p-{patient.id}"}
     identifiers = [{"system": codes.clinic_naming(b.base, "patient-id"), "value": str(patient.id)}]
@@ -161,6 +176,7 @@ def patient_resource(b: _Bundle, patient: PatientData) -> dict:
             "preferred": True,
         }
     ]
+    resource["managingOrganization"] = b.ref("Organization", "clinic")
     if patient.nationality:
         resource["extension"] = [
             {
@@ -717,7 +733,10 @@ def specimen_resources(b: _Bundle, batch: BatchData, patient_id: str) -> list[di
             "resourceType": "Specimen",
             "id": f"s-{batch.id}-{key.replace('_', '-')}",
             "identifier": [
-                {"system": codes.clinic_naming(b.base, "coi"), "value": f"{batch.coi} {key}"}
+                {
+                    "system": codes.clinic_naming(b.base, "specimen"),
+                    "value": f"{batch.coi} {key.replace('_', '-')}",
+                }
             ],
             # The material went into the culture: none of it is left to send.
             "status": "unavailable",
@@ -783,6 +802,15 @@ def product_resource(b: _Bundle, batch: BatchData, patient_id: str) -> dict:
     }
     if processing:
         resource["processing"] = processing
+    storage = [
+        {"description": event.to_place, "duration": {"start": instant(event.occurred_at)}}
+        for event in batch.events
+        if event.kind == "custody" and event.to_place
+    ]
+    if batch.state == "cryopreserved":
+        storage.append({"description": "Cryopreserved"})
+    if storage:
+        resource["storage"] = storage
     return b.add(resource)
 
 
@@ -890,6 +918,7 @@ def course_bundle(record: CourseRecord, *, now: datetime) -> dict:
     """The course as a ``collection`` Bundle (FHIR R4 JSON)."""
     b = _Bundle(record.base_url)
     patient = patient_resource(b, record.patient)
+    organization_resource(b, record.clinic_name)
     pid = patient["id"]
     visits = {visit.id: visit for visit in record.visits}
     _each(record.visits, lambda visit: appointment_resource(b, visit, pid))

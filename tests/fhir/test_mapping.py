@@ -55,9 +55,10 @@ def _resources(record: CourseRecord, resource_type: str) -> list[dict]:
     ]
 
 
-def test_an_empty_course_is_the_patient_alone():
+def test_an_empty_course_is_the_patient_and_the_clinic():
     bundle = _valid(course_bundle(EMPTY, now=NOW))
-    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Patient"]
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]] == ["Patient", "Organization"]
+    assert bundle["entry"][1]["resource"]["name"] == "Clinic"
     assert bundle["type"] == "collection" and bundle["timestamp"] == "2026-05-01T01:00:00+00:00"
     assert bundle["entry"][0]["fullUrl"] == full_url(BASE, "Patient/p-12")
 
@@ -421,3 +422,62 @@ def test_follow_up_answers(answers, expected):
     detail = [i for i in questionnaire["item"] if i["linkId"] == "doctor_visit_detail"][0]
     assert detail["enableWhen"][0]["question"] == "doctor_visit"
     assert detail["enableWhen"][0]["answerCoding"]["code"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "stored"),
+    [
+        ("in_culture", "unavailable", ["Incubator 3"]),
+        ("released", "available", ["Incubator 3"]),
+        ("cryopreserved", "available", ["Incubator 3", "Cryopreserved"]),
+        ("administered", "unavailable", ["Incubator 3"]),
+        ("failed", "unavailable", ["Incubator 3"]),
+    ],
+)
+def test_the_batch_as_a_product(state, status, stored):
+    from intake.fhir.record import BatchData, BatchEventData
+
+    events = (
+        BatchEventData(id=1, kind="custody", occurred_at=NOW, to_place="Incubator 3"),
+        BatchEventData(id=2, kind="passage", occurred_at=NOW, passage_number=1),
+        BatchEventData(id=3, kind="medium_change", occurred_at=NOW),
+        BatchEventData(
+            id=4,
+            kind="qc_result",
+            occurred_at=NOW,
+            qc_item="mycoplasma",
+            qc_value="positive",
+            qc_passed=False,
+        ),
+    )
+    batch = BatchData(
+        id=2,
+        coi="TKY26000123 O",
+        state=state,
+        collected_on=date(2026, 1, 2),
+        collected_by="Dr Sato",
+        tissue_amount=30,
+        tissue_unit="mg",
+        blood_volume_ml=50,
+        collection_visit_id=5,
+        events=events,
+    )
+    record = replace(EMPTY, batches=(batch,))
+    (product,) = _resources(record, "BiologicallyDerivedProduct")
+    assert product["identifier"][0]["value"] == "TKY26000123 O"
+    assert product["status"] == status
+    assert [p["description"] for p in product["processing"]] == ["Passage P1", "Medium change"]
+    assert [s["description"] for s in product["storage"]] == stored
+    assert product["collection"]["source"]["reference"] == full_url(BASE, "Patient/p-12")
+    (qc,) = _resources(record, "Observation")
+    assert qc["interpretation"][0]["coding"][0]["code"] == "A"
+    assert qc["focus"] == [{"reference": full_url(BASE, "BiologicallyDerivedProduct/b-2")}]
+    tissue, blood = _resources(record, "Specimen")
+    assert tissue["collection"]["quantity"]["code"] == "mg"
+    assert blood["type"]["coding"][0] == {
+        "system": codes.SNOMED,
+        "code": "119297000",
+        "display": "Blood specimen",
+    }
+    (collection,) = _resources(record, "Procedure")
+    assert collection["performedDateTime"] == "2026-01-02"  # its visit is not in the record
