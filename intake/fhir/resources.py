@@ -21,7 +21,6 @@ reference inside the bundle resolves to an entry's ``fullUrl``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -909,11 +908,6 @@ def adverse_event_resource(b: _Bundle, event: AdverseEventData, patient_id: str)
 # --------------------------------------------------------------------------- the bundle
 
 
-def _each(items: Iterable, fn) -> None:
-    for item in items:
-        fn(item)
-
-
 def course_bundle(record: CourseRecord, *, now: datetime) -> dict:
     """The course as a ``collection`` Bundle (FHIR R4 JSON)."""
     b = _Bundle(record.base_url)
@@ -921,7 +915,8 @@ def course_bundle(record: CourseRecord, *, now: datetime) -> dict:
     organization_resource(b, record.clinic_name)
     pid = patient["id"]
     visits = {visit.id: visit for visit in record.visits}
-    _each(record.visits, lambda visit: appointment_resource(b, visit, pid))
+    for visit in record.visits:
+        appointment_resource(b, visit, pid)
     versions = sorted(
         {q.version for q in record.questionnaires if q.version in record.question_sets}
     )
@@ -931,8 +926,10 @@ def course_bundle(record: CourseRecord, *, now: datetime) -> dict:
         data = record.question_sets.get(questionnaire.version)
         if data is not None:
             questionnaire_response_resource(b, questionnaire, data, pid)
-    _each(record.consents, lambda consent: consent_resources(b, consent, pid))
-    _each(record.panel_results, lambda result: panel_observation(b, result, pid))
+    for consent in record.consents:
+        consent_resources(b, consent, pid)
+    for result in record.panel_results:
+        panel_observation(b, result, pid)
     for batch in record.batches:
         product_resource(b, batch, pid)
         specimen_resources(b, batch, pid)
