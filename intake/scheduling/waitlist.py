@@ -12,15 +12,19 @@ on a waitlist: first come, first offered, with a time limit to accept."
   (``unfit_days``, computed by the caller from ``reinfusion.trips``).
 * An offer holds a free place of its day until it is decided or it expires
   (``expires_at <= now``): a day is offered to at most as many patients at
-  once as it has free places, and a patient has at most one open offer.
+  once as it has free places, and a patient has at most one open offer. A
+  collection holds an incubator place from its day through the culture
+  window (``Culture``): one freed place is offered on one day only.
 * A day the patient declined, let expire, or found taken is not offered to
-  them again (``passed_days``): the next fitting patient gets it instead.
+  them again (``passed_days``): the next fitting patient gets it instead, and
+  while days they let pass are still free they wait behind the patients who
+  have not been offered them (so one patient cannot hold a freed place day
+  after day).
 * A wish that fits no free day is skipped but keeps its place in the line.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -99,45 +103,89 @@ def in_line(wishes: Iterable[Wish]) -> list[Wish]:
     return sorted(wishes, key=lambda w: (w.joined_at, w.entry_id))
 
 
+@dataclass
+class Culture:
+    """The free places of a per-day resource (the incubator), calendar day by
+    calendar day, and what one collection holds: ``quantity`` places on each
+    of ``days`` days from the collection day. One freed place can start a
+    culture on many days, but only one of them: offering a day takes the
+    place over the whole window, so the next offer needs another place."""
+
+    free: dict[date, int]
+    days: int
+    quantity: int = 1
+
+    def has_room(self, day: date) -> bool:
+        return all(
+            self.free.get(day + timedelta(days=n), 0) >= self.quantity for n in range(self.days)
+        )
+
+    def take(self, day: date) -> None:
+        for n in range(self.days):
+            on = day + timedelta(days=n)
+            self.free[on] = self.free.get(on, 0) - self.quantity
+
+
 def decide(
     wishes: Iterable[Wish],
-    free_places: Mapping[date, int],
+    free_starts: Mapping[date, int],
     open_offers: Iterable[OpenOffer],
     now: datetime,
+    cultures: Sequence[Culture] = (),
 ) -> Decision:
     """Which open offers end (expired) and which new offers to make.
 
-    ``free_places``: each free day and how many collections can still be
-    booked on it (the places held by open offers are NOT subtracted yet)."""
+    ``free_starts``: each free day and how many collections its rooms and
+    staff can still take; ``cultures``: the incubator places they need over
+    the culture window. Neither counts the open offers yet: each open offer
+    holds its day's start and its culture places until it ends."""
     offers = list(open_offers)
     expired = [o for o in offers if is_expired(o, now)]
     live = [o for o in offers if not is_expired(o, now)]
-    claimed = Counter(o.day for o in live)
-    remaining = {day: n - claimed[day] for day, n in free_places.items()}
+    cultures = [Culture(dict(c.free), c.days, c.quantity) for c in cultures]
+    remaining = dict(free_starts)
+    for o in live:
+        remaining[o.day] = remaining.get(o.day, 0) - 1
+        for culture in cultures:
+            culture.take(o.day)
     busy = {o.entry_id for o in live}
     passed: dict[int, set[date]] = {}
     for offer in expired:
         passed.setdefault(offer.entry_id, set()).add(offer.day)
-    made: list[NewOffer] = []
-    for wish in in_line(wishes):
-        if wish.entry_id in busy:
-            continue
-        own = Wish(
-            wish.entry_id,
-            wish.joined_at,
-            wish.weeks,
-            wish.unfit_days,
-            wish.passed_days | frozenset(passed.get(wish.entry_id, ())),
+    wishes = [
+        Wish(
+            w.entry_id,
+            w.joined_at,
+            w.weeks,
+            w.unfit_days,
+            w.passed_days | frozenset(passed.get(w.entry_id, ())),
         )
+        for w in wishes
+    ]
+    free_now = {d for d, n in remaining.items() if n > 0}
+    # Who let one of these days pass waits behind those who have not: a
+    # patient who declines (or lets an offer expire) cannot hold the freed
+    # place day after day while the next patients wait.
+    line = sorted(wishes, key=lambda w: (bool(w.passed_days & free_now), w.joined_at, w.entry_id))
+    made: list[NewOffer] = []
+    for own in line:
+        if own.entry_id in busy:
+            continue
         day = next(
-            (d for d in sorted(remaining) if remaining[d] > 0 and fits(own, d)),
+            (
+                d
+                for d in sorted(remaining)
+                if remaining[d] > 0 and fits(own, d) and all(c.has_room(d) for c in cultures)
+            ),
             None,
         )
         if day is None:
             continue
         remaining[day] -= 1
-        busy.add(wish.entry_id)
-        made.append(NewOffer(wish.entry_id, day))
+        for culture in cultures:
+            culture.take(day)
+        busy.add(own.entry_id)
+        made.append(NewOffer(own.entry_id, day))
     return Decision(tuple(o.offer_id for o in expired), tuple(made))
 
 
@@ -149,25 +197,20 @@ def position(wishes: Iterable[Wish], entry_id: int) -> int | None:
     return None
 
 
-def day_places(
-    days: Sequence[date],
-    day_blocks: Sequence[DayBlock],
+def culture_of(
+    block: DayBlock,
+    first: date,
+    last: date,
     capacities: Mapping[str, int],
     holds: Mapping[HoldKey, int],
-) -> dict[date, int]:
-    """How many more collections can start on each of ``days`` as far as the
-    per-day resources go (an incubator place held from day 0 to day 42): the
-    fewest free places over the block's days, divided by its quantity. A visit
-    with no day block is not limited here (None is not returned: a large number)."""
-    places: dict[date, int] = {}
-    for day in days:
-        room = 1 << 30
-        for block in day_blocks:
-            capacity = capacities.get(block.resource_code, 0)
-            fewest = min(
-                capacity - holds.get((block.resource_code, day_key(day) + n), 0)
-                for n in range(block.days)
-            )
-            room = min(room, max(fewest, 0) // block.quantity)
-        places[day] = room
-    return places
+) -> Culture:
+    """The free places of ``block``'s resource on every day a collection
+    starting ``first`` … ``last`` would hold."""
+    code = block.resource_code
+    span = (last - first).days + block.days
+    free = {
+        first + timedelta(days=n): capacities.get(code, 0)
+        - holds.get((code, day_key(first) + n), 0)
+        for n in range(span)
+    }
+    return Culture(free, block.days, block.quantity)

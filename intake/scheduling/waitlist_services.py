@@ -153,13 +153,22 @@ def week_choices(patient: Patient, now: datetime, values: dict | None = None) ->
     return choices
 
 
-def free_places(visit_type_code: str, now: datetime, values: dict) -> dict[date, int]:
-    """Each local day a patient could book ``visit_type_code`` on now, with how
-    many more collections it can take (its free starts, limited by the
-    incubator places held over the culture window)."""
+@dataclass(frozen=True)
+class FreeDays:
+    """What the waitlist can be offered now: each free day with how many
+    collections its rooms and staff can still take, and the incubator places
+    over the culture windows."""
+
+    starts: dict[date, int]
+    cultures: tuple[rules.Culture, ...] = ()
+
+
+def free_days(visit_type_code: str, now: datetime, values: dict) -> FreeDays:
+    """The days a patient could book ``visit_type_code`` on now (the booking
+    window, the minimum notice, closures, every resource)."""
     plan = context.load_plan(visit_type_code, values)
     if plan is None or plan.pure is None or not plan.visit_type.is_active:
-        return {}
+        return FreeDays({})
     cal = context.clinic_calendar(values)
     first, last = context.bookable_window(cal, now)
     starts: list[datetime] = []
@@ -169,12 +178,24 @@ def free_places(visit_type_code: str, now: datetime, values: dict) -> dict[date,
         starts += context.availability(visit_type_code, day, days, now, for_patient=True)
         day += timedelta(days=days)
     by_day = context.starts_by_day(starts, cal.tz)
-    if not by_day:
-        return {}
-    holds = context.load_hold_counts(plan, cal, min(by_day), max(by_day))
+    if not by_day or not plan.pure.day_blocks:
+        return FreeDays({d: len(s) for d, s in sorted(by_day.items())})
+    low, high = min(by_day), max(by_day)
+    holds = context.load_hold_counts(plan, cal, low, high)
     capacities = {code: need.capacity for code, need in plan.needs.items()}
-    places = rules.day_places(sorted(by_day), plan.pure.day_blocks, capacities, holds)
-    return {d: min(places[d], len(by_day[d])) for d in sorted(by_day) if places[d] > 0}
+    cultures = tuple(
+        rules.culture_of(block, low, high, capacities, holds) for block in plan.pure.day_blocks
+    )
+    return FreeDays({d: len(s) for d, s in sorted(by_day.items())}, cultures)
+
+
+def free_places(visit_type_code: str, now: datetime, values: dict) -> dict[date, int]:
+    """Each free day and how many collections it can take (the rooms and the
+    incubator places of that day alone)."""
+    free = free_days(visit_type_code, now, values)
+    return {
+        d: n for d, n in free.starts.items() if all(c.has_room(d) for c in free.cultures) and n > 0
+    }
 
 
 # --------------------------------------------------------------------------- joining
@@ -380,11 +401,11 @@ def offer_freed_places(now: datetime | None = None) -> list[WaitlistOffer]:
     for visit_type_id in sorted({e.visit_type_id for e in entries}):
         group = [e for e in entries if e.visit_type_id == visit_type_id]
         code = group[0].visit_type.code
-        free = free_places(code, now, values)
+        free = free_days(code, now, values)
         wishes = [
             _wish(
                 e,
-                unfit_days=_unfit_days(e, free, values),
+                unfit_days=_unfit_days(e, free.starts, values),
                 passed_days=frozenset(passed.get(e.id, ())),
             )
             for e in group
@@ -395,7 +416,7 @@ def offer_freed_places(now: datetime | None = None) -> list[WaitlistOffer]:
             for o in offers
             if o.entry_id in group_ids
         ]
-        decision = rules.decide(wishes, free, open_here, now)
+        decision = rules.decide(wishes, free.starts, open_here, now, free.cultures)
         for offer in (o for o in offers if o.id in decision.expired):
             if _decide(offer, OfferStatus.EXPIRED, now):
                 audit.record(

@@ -187,6 +187,30 @@ def test_expires_at_needs_a_positive_limit():
             [(1, MON + timedelta(days=3))],
             (),
         ),
+        (
+            "who let a free day pass waits behind the others for the days free now",
+            [wish(1, passed_days=frozenset({MON})), wish(2, 1)],
+            {MON: 1, MON + timedelta(days=1): 1},
+            [],
+            [(2, MON), (1, MON + timedelta(days=1))],
+            (),
+        ),
+        (
+            "an expiry now puts the patient behind the next one too",
+            [wish(1), wish(2, 1)],
+            {MON: 1, MON + timedelta(days=1): 1},
+            [offer(10, 1, MON, NOW)],
+            [(2, MON), (1, MON + timedelta(days=1))],
+            (10,),
+        ),
+        (
+            "a day passed long ago that is not free now keeps the patient first",
+            [wish(1, passed_days=frozenset({MON - timedelta(days=30)})), wish(2, 1)],
+            {MON: 1},
+            [],
+            [(1, MON)],
+            (),
+        ),
         ("nobody waits", [], {MON: 3}, [], [], ()),
         ("no free day", [wish(1)], {}, [], [], ()),
         ("a day with no place left", [wish(1)], {MON: 0}, [], [], ()),
@@ -206,23 +230,75 @@ def test_position_in_line():
     assert rules.position(wishes, 99) is None
 
 
+def _culture(free_days: int, places: int = 1, days: int = 3, first: date = MON):
+    return rules.Culture({first + timedelta(days=n): places for n in range(free_days)}, days=days)
+
+
 @pytest.mark.parametrize(
-    "held, expected",
+    "name, wishes, culture, open_offers, expected",
     [
-        ({}, {MON: 2, MON + timedelta(days=1): 2}),
-        # One place held on the third day of a culture starting Monday: both starts lose it.
-        ({2: 1}, {MON: 1, MON + timedelta(days=1): 1}),
-        # Every place held on the day after the last day of Monday's block: only Tuesday loses.
-        ({4: 2}, {MON: 2, MON + timedelta(days=1): 0}),
+        (
+            "one freed incubator place is offered on one day only",
+            [wish(1, weeks=(MON,)), wish(2, 1, weeks=(MON,))],
+            _culture(5),  # Monday to Friday: after Monday's culture, two days are left
+            [],
+            [(1, MON)],
+        ),
+        (
+            "two places: two patients, the second on the first day with room",
+            [wish(1), wish(2, 1)],
+            _culture(10, places=2),
+            [],
+            [(1, MON), (2, MON)],
+        ),
+        (
+            "an open offer holds the place over its culture window",
+            [wish(1), wish(2, 1)],
+            _culture(5),  # Tuesday's offer holds Tuesday to Thursday
+            [offer(10, 1, MON + timedelta(days=1), NOW + timedelta(hours=1))],
+            [],
+        ),
+        (
+            "a day after the offer's window is free for the next patient",
+            [wish(1), wish(2, 1)],
+            _culture(10),
+            [offer(10, 1, MON, NOW + timedelta(hours=1))],
+            [(2, MON + timedelta(days=3))],
+        ),
+        (
+            "the window must be free to its last day",
+            [wish(1)],
+            _culture(2),  # Monday and Tuesday free; a culture needs three days
+            [],
+            [],
+        ),
     ],
 )
-def test_day_places_follow_the_incubator_over_the_culture(held, expected):
+def test_decide_with_the_culture_window(name, wishes, culture, open_offers, expected):
+    starts = {MON + timedelta(days=n): 4 for n in range(7)}
+    decision = rules.decide(wishes, starts, open_offers, NOW, [culture])
+    assert offered(decision) == expected, name
+
+
+def test_decide_leaves_the_callers_culture_alone():
+    culture = _culture(5)
+    rules.decide([wish(1)], {MON: 1}, [], NOW, [culture])
+    assert culture.free[MON] == 1
+
+
+@pytest.mark.parametrize(
+    "held, first_free",
+    [
+        ({}, 1),
+        # One of two places held on the third day of Monday's window.
+        ({2: 1}, 1),
+        ({2: 2}, 0),
+    ],
+)
+def test_culture_of_reads_the_free_places_day_by_day(held, first_free):
     block = DayBlock("incubator", days=4)
     holds = {("incubator", day_key(MON) + n): count for n, count in held.items()}
-    days = [MON, MON + timedelta(days=1)]
-    assert rules.day_places(days, [block], {"incubator": 2}, holds) == expected
-
-
-def test_day_places_of_a_block_of_two():
-    block = DayBlock("incubator", days=1, quantity=2)
-    assert rules.day_places([MON], [block], {"incubator": 5}, {}) == {MON: 2}
+    culture = rules.culture_of(block, MON, MON + timedelta(days=1), {"incubator": 2}, holds)
+    assert len(culture.free) == 5  # Monday's and Tuesday's windows: five days
+    assert culture.has_room(MON) == bool(first_free)
+    assert culture.days == 4 and culture.quantity == 1
