@@ -23,6 +23,7 @@ OWNED = {
     "proposal_id",
     "follow_up_id",
     "trip_id",
+    "offer_id",
 }
 
 # The records the issue names; each must be among the routes checked.
@@ -40,6 +41,8 @@ NAMED = {
     "aftercare.answer",
     "trips.edit",
     "trips.cancel",
+    "scheduling.waitlist_accept",
+    "scheduling.waitlist_decline",
 }
 
 

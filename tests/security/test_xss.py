@@ -166,6 +166,7 @@ def _enter_payloads(app, world) -> Owned:
         trip_id=db.session.execute(
             select(Trip.id).where(Trip.patient_id == patient.id)
         ).scalar_one(),
+        offer_id=world.alice.offer_id,
     )
 
 

@@ -46,6 +46,8 @@ from intake.scheduling.models import (
     Resource,
     VisitMode,
     VisitType,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from tests.reinfusion.aftercare_fixtures import given_with_follow_ups
 
@@ -72,6 +74,7 @@ class Owned:
     follow_up_id: int  # a follow-up contact after a reinfusion, due
     adverse_event_id: int
     trip_id: int
+    offer_id: int  # an open waitlist offer (the patient waits as well as having a booking)
 
 
 @dataclass
@@ -109,6 +112,7 @@ class World:
             "follow_up_id": owner.follow_up_id,
             "event_id": owner.adverse_event_id,
             "trip_id": owner.trip_id,
+            "offer_id": owner.offer_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -121,6 +125,7 @@ class World:
             # The desk's form for a collection visit (the consultation is not one).
             "cultures.complete_collection": {"appointment_id": owner.collection_id},
             "cultures.record_event": {"kind": "observation"},
+            "scheduling.waitlist_join": {"visit_type": "collection"},
             # The reinfusion day's pages take a reinfusion visit with its dose.
             **{
                 f"reinfusion_day.{name}": {"appointment_id": owner.reinfusion_id}
@@ -267,6 +272,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         departs_on=cal.today(now) + timedelta(days=70),
         actor=user,
     )
+    offer = _waitlist_offer(patient, now)
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -283,7 +289,29 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         follow_up_id=follow_up.id,
         adverse_event_id=event.id,
         trip_id=trip.id,
+        offer_id=offer.id,
     )
+
+
+def _waitlist_offer(patient, now) -> WaitlistOffer:
+    """A waiting entry with an open offer, written directly (the patient's
+    collection is booked, so the services would not let them join)."""
+    cal = scheduling_queries.clinic_calendar()
+    day = cal.today(now) + timedelta(days=20)
+    monday = day - timedelta(days=day.weekday())
+    entry = WaitlistEntry(
+        course=current_course(patient),
+        patient=patient,
+        visit_type=db.session.execute(
+            select(VisitType).where(VisitType.code == "collection")
+        ).scalar_one(),
+        weeks=[monday.isoformat()],
+        joined_at=now,
+    )
+    offer = WaitlistOffer(entry=entry, day=day, offered_at=now, expires_at=now + timedelta(days=1))
+    db.session.add_all([entry, offer])
+    db.session.flush()
+    return offer
 
 
 def _first(model):
