@@ -74,7 +74,8 @@ def waitlist_join(visit_type: str):
             waitlist.offer_after_commit()
             flash(_("You are on the waitlist. We will write to you when a day frees."), "success")
             return redirect(url_for("scheduling.waitlist_page"))
-    return render_template(
+    status = 422 if form.errors else 200
+    page = render_template(
         "scheduling/waitlist_join.html",
         vt=vt,
         form=form,
@@ -83,6 +84,7 @@ def waitlist_join(visit_type: str):
         has_trips=has_trips,
         offer_hours=settings.get("waitlist_offer_hours"),
     )
+    return page, status
 
 
 @bp.get("/waitlist")
