@@ -13,6 +13,10 @@ Guarantees, on any database:
   offered the last place never both get it (the second is told kindly and
   stays on the list).
 
+Two runs of ``offer_freed_places`` at the same moment may offer one last
+place to two patients; the acceptance above still books it once, and the
+other patient is told it was taken and keeps their place.
+
 ``offer_freed_places`` runs after a place may have been freed (a cancellation,
 a failed batch, more capacity) and from ``flask scheduling waitlist-offers``
 (cron), which also ends the offers whose time limit is over and offers the
@@ -163,9 +167,14 @@ class FreeDays:
     cultures: tuple[rules.Culture, ...] = ()
 
 
-def free_days(visit_type_code: str, now: datetime, values: dict) -> FreeDays:
+def free_days(
+    visit_type_code: str, now: datetime, values: dict, *, bookable_for_hours: int = 0
+) -> FreeDays:
     """The days a patient could book ``visit_type_code`` on now (the booking
-    window, the minimum notice, closures, every resource)."""
+    window, the minimum notice, closures, every resource). With
+    ``bookable_for_hours``, only starts the patient can still book that many
+    hours from now (an offer's time to accept: a day offered is still
+    bookable at its deadline)."""
     plan = context.load_plan(visit_type_code, values)
     if plan is None or plan.pure is None or not plan.visit_type.is_active:
         return FreeDays({})
@@ -177,6 +186,9 @@ def free_days(visit_type_code: str, now: datetime, values: dict) -> FreeDays:
         days = min(context.MAX_WINDOW_DAYS, (last - day).days + 1)
         starts += context.availability(visit_type_code, day, days, now, for_patient=True)
         day += timedelta(days=days)
+    if bookable_for_hours:
+        earliest = now + timedelta(hours=bookable_for_hours) + cal.min_notice(for_patient=True)
+        starts = [start for start in starts if start >= earliest]
     by_day = context.starts_by_day(starts, cal.tz)
     if not by_day or not plan.pure.day_blocks:
         return FreeDays({d: len(s) for d, s in sorted(by_day.items())})
@@ -401,7 +413,7 @@ def offer_freed_places(now: datetime | None = None) -> list[WaitlistOffer]:
     for visit_type_id in sorted({e.visit_type_id for e in entries}):
         group = [e for e in entries if e.visit_type_id == visit_type_id]
         code = group[0].visit_type.code
-        free = free_days(code, now, values)
+        free = free_days(code, now, values, bookable_for_hours=hours)
         wishes = [
             _wish(
                 e,

@@ -433,3 +433,46 @@ def test_the_command_expires_and_offers(runner, full, coordinator, make_approved
     assert "Offered 1 day(s)" in result.output
     result = runner.invoke(args=["scheduling", "waitlist-offers"])
     assert "Offered 0 day(s)" in result.output
+
+
+def test_a_day_offered_can_still_be_booked_at_the_deadline(
+    full, coordinator, manager, make_approved_patient
+):
+    """Patients book 48 hours ahead at least: a day is offered only when it
+    is still bookable when the time to accept ends."""
+    settings.update_settings({"waitlist_offer_hours": "72"}, actor=manager)
+    db.session.commit()
+    patient = make_approved_patient()
+    _join(patient, [full.week, full.week + timedelta(days=7)])
+    _cancel(full, coordinator)
+    now = utcnow()
+    (offer,) = waitlist.offer_freed_places(now)
+    db.session.commit()
+    cal = services.queries.clinic_calendar()
+    assert cal.day_start(offer.day + timedelta(days=1)) > now + timedelta(hours=72 + 48)
+    appointment = waitlist.accept(offer, actor=patient, now=offer.expires_at - timedelta(seconds=1))
+    db.session.commit()
+    assert cal.local_date(appointment.start_at) == offer.day
+
+
+def test_days_that_miss_the_trips_are_not_offered_when_the_patient_asked(
+    full, coordinator, make_approved_patient
+):
+    from intake.patients import trip_services
+
+    fitting_only, anyday = make_approved_patient(), make_approved_patient()
+    for patient in (fitting_only, anyday):
+        # A trip well after the cells of that week are ready: those days miss it.
+        trip_services.add_trip(
+            patient.patient,
+            arrives_on=full.week + timedelta(days=70),
+            departs_on=full.week + timedelta(days=75),
+            actor=patient,
+        )
+    db.session.commit()
+    _join(fitting_only, [full.week], fit_trips=True)
+    _join(anyday, [full.week])
+    _cancel(full, coordinator)
+    made = waitlist.offer_freed_places()
+    db.session.commit()
+    assert [o.entry.patient_id for o in made] == [anyday.patient.id]

@@ -197,6 +197,7 @@ def desk_reschedule(appointment_id: int):
                 _show_error(exc)
             else:
                 db.session.commit()
+                waitlist_services.offer_after_commit()  # the old day may be free now
                 flash(
                     _("Moved. %(name)s has been told.", name=appointment.patient.full_name),
                     "success",

@@ -249,6 +249,7 @@ def visit_reschedule(appointment_id: int):
                 _show_error(exc)
             else:
                 db.session.commit()
+                waitlist_services.offer_after_commit()  # the old day may be free now
                 flash(_("Your visit has its new time. We have sent you the details."), "success")
                 return redirect(url_for("scheduling.my_visits"))
         day = queries.clinic_calendar().local_date(start).isoformat() if start else None
