@@ -46,6 +46,7 @@ from intake.reinfusion import trips as trip_rules
 from intake.scheduling import context, ledger, queries, services
 from intake.scheduling import waitlist as rules
 from intake.scheduling.models import (
+    Appointment,
     OfferStatus,
     VisitType,
     WaitlistEntry,
@@ -346,7 +347,7 @@ def leave(entry: WaitlistEntry, *, actor: User, now: datetime | None = None) -> 
 # --------------------------------------------------------------------------- offering
 
 
-def _decide(offer: WaitlistOffer, status: OfferStatus, now: datetime, *, extra=None) -> bool:
+def _decide(offer: WaitlistOffer, status: OfferStatus, now: datetime) -> bool:
     """Open → ``status`` in one conditional UPDATE; True when this call decided it."""
     condition = [WaitlistOffer.id == offer.id, WaitlistOffer.status == OfferStatus.OPEN]
     if status == OfferStatus.ACCEPTED:
@@ -356,7 +357,7 @@ def _decide(offer: WaitlistOffer, status: OfferStatus, now: datetime, *, extra=N
     done = db.session.execute(
         update(WaitlistOffer)
         .where(*condition)
-        .values(status=status, decided_at=now, **(extra or {}))
+        .values(status=status, decided_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.expire(offer)
@@ -518,7 +519,7 @@ def _closed_message(offer: WaitlistOffer, now: datetime) -> str:
     return _("This offer is no longer open.")
 
 
-def accept(offer: WaitlistOffer, *, actor: User, now: datetime | None = None):
+def accept(offer: WaitlistOffer, *, actor: User, now: datetime | None = None) -> Appointment:
     """Accept: the offer turns accepted in one conditional UPDATE (open, not
     expired), then the collection is booked on the offered day through the
     hold ledger (the first free start of that day that can still be taken).
