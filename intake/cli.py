@@ -71,6 +71,16 @@ def register(app) -> None:
         db.session.commit()
         click.echo(f"Queued {queued} reminder(s); `flask notifications send` delivers them.")
 
+    @scheduling.command("waitlist-offers")
+    def waitlist_offers():
+        """End waitlist offers whose time to accept is over and offer each free
+        collection day to the next patients waiting (run every 15 minutes)."""
+        from intake.scheduling.waitlist_services import offer_freed_places
+
+        made = offer_freed_places()
+        db.session.commit()
+        click.echo(f"Offered {len(made)} day(s); `flask notifications send` delivers the messages.")
+
     @app.cli.command("send-follow-ups")
     def send_follow_ups():
         """Schedule missing follow-up contacts and invite each patient whose

@@ -29,6 +29,7 @@ PURE = [
     "scheduling/visit_status.py",
     "scheduling/changes.py",
     "scheduling/visit_kinds.py",
+    "scheduling/waitlist.py",
     "patients/journey.py",
     "patients/worklist.py",
     "cultures/labels.py",

@@ -33,6 +33,7 @@ PATIENT_PREFIXES = (
     "/visits",
     "/book",
     "/trips",
+    "/waitlist",  # the patient's place on the collection waitlist
     "/password/change",
     "/logout",
 )

@@ -188,6 +188,13 @@ POST /visits/<int:appointment_id>/reschedule                  in   ok   403  403
 GET  /worklist                                                in   403  ok   ok   403  ok   403
 GET  /me/courses/<int:course_id>/fhir                         in   ok   403  403  403  403  403
 GET  /patients/<int:patient_id>/courses/<int:course_id>/fhir  in   403  ok   ok   403  ok   403
+GET  /waitlist                                                in   ok   403  403  403  403  403
+GET  /waitlist/join/<visit_type>                              in   ok   403  403  403  403  403
+POST /waitlist/join/<visit_type>                              in   ok   403  403  403  403  403
+POST /waitlist/offers/<int:offer_id>/accept                   in   ok   403  403  403  403  403
+POST /waitlist/offers/<int:offer_id>/decline                  in   ok   403  403  403  403  403
+POST /waitlist/leave                                          in   ok   403  403  403  403  403
+GET  /desk/waitlist                                           in   403  ok   ok   403  ok   403
 """
 
 COLUMNS = ROLES

@@ -474,6 +474,11 @@ def update_user(user: User, *, actor: User, **fields) -> None:
 
 
 def set_locale(user: User, locale: str) -> None:
+    """The language the person chose; for a patient also the language the
+    clinic writes to them in (their record's, which ``notify`` uses)."""
+    patient = _patient_of(user)
+    if patient is not None and patient.locale != locale:
+        patient.locale = locale
     if user.locale == locale:
         return
     before = {"locale": user.locale}

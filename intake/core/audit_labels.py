@@ -100,6 +100,13 @@ ACTION_LABELS: dict[str, str] = {
     "manager.schedule_export": N_("Schedule exported (CSV)"),
     "database.restore": N_("Database restored from a backup"),
     "fhir.export": N_("Treatment course exported (FHIR)"),
+    "waitlist.join": N_("Joined the waitlist"),
+    "waitlist.leave": N_("Left the waitlist"),
+    "waitlist.offer": N_("Waitlist: day offered"),
+    "waitlist.offer_expired": N_("Waitlist: offer expired"),
+    "waitlist.offer_declined": N_("Waitlist: offer declined"),
+    "waitlist.offer_taken": N_("Waitlist: day taken by another patient"),
+    "waitlist.accept": N_("Waitlist: offer accepted and booked"),
 }
 
 ENTITY_LABELS: dict[str, str] = {
@@ -141,6 +148,8 @@ ENTITY_LABELS: dict[str, str] = {
     "visit_types": N_("Visit type"),
     "schedule_exports": N_("Schedule export"),
     "database": N_("Database"),
+    "waitlist_entries": N_("Waitlist place"),
+    "waitlist_offers": N_("Waitlist offer"),
 }
 
 

@@ -87,6 +87,15 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     ),
     SettingDef("horizon_days", "calendar", INT, "120", N_("Booking horizon (days)"), 1, 730),
     SettingDef(
+        "waitlist_offer_hours",
+        "calendar",
+        INT,
+        "24",
+        N_("Waitlist: time to accept a freed day (hours)"),
+        1,
+        336,
+    ),
+    SettingDef(
         "consultation_minutes", "calendar", INT, "45", N_("Consultation length (minutes)"), 15, 240
     ),
     SettingDef(

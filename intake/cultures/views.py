@@ -26,6 +26,7 @@ from intake.cultures.lifecycle import STATE_LABELS, BatchState, QcItem
 from intake.cultures.models import EVENT_LABELS, TISSUE_UNIT_LABELS, Batch, EventKind
 from intake.extensions import db
 from intake.scheduling import queries as scheduling_queries
+from intake.scheduling import waitlist_services
 from intake.scheduling.models import Appointment
 from intake.scheduling.visit_kinds import VisitKind
 
@@ -241,6 +242,8 @@ def transition(batch_id: int):
             show_domain_error(form, exc)
         else:
             db.session.commit()
+            if batch.state == BatchState.FAILED:  # its incubator place is free again
+                waitlist_services.offer_after_commit()
             flash(
                 _("%(coi)s: %(state)s.", coi=batch.coi, state=_(STATE_LABELS[batch.state])),
                 "success",

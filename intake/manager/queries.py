@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, or_, select
 
 from intake.accounts.models import User
 from intake.core.models import AuditEntry
+from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.models import DeliveryStatus, Message
+from intake.scheduling.models import WaitlistEntry, WaitlistStatus
 
 
-def overview() -> dict:
+def waitlist_summary(now: datetime) -> dict:
+    """How many patients wait for a freed collection day, and since when the
+    oldest wish waits (joined, whole days waiting). One statement."""
+    length, oldest = db.session.execute(
+        select(func.count(), func.min(WaitlistEntry.joined_at)).where(
+            WaitlistEntry.status == WaitlistStatus.WAITING
+        )
+    ).one()
+    return {
+        "length": length,
+        "oldest": oldest,
+        "days": (now - oldest).days if oldest is not None else None,
+    }
+
+
+def overview(now: datetime | None = None) -> dict:
     """Active accounts by role (counted from the (is_active, role) index alone),
-    the outbox's waiting and failed messages, the latest audit entries."""
+    the outbox's waiting and failed messages, the latest audit entries, the
+    collection waitlist."""
     by_role = dict(
         db.session.execute(
             select(User.role, func.count()).where(User.is_active.is_(True)).group_by(User.role)
@@ -38,6 +58,7 @@ def overview() -> dict:
         "outbox_pending": outbox.get(DeliveryStatus.PENDING, 0),
         "outbox_failed": outbox.get(DeliveryStatus.FAILED, 0),
         "recent": recent,
+        "waitlist": waitlist_summary(now or utcnow()),
     }
 
 

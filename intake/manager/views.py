@@ -26,6 +26,7 @@ from intake.core.weekdays import WEEKDAY_LABELS
 from intake.eligibility.rules import rule_title
 from intake.extensions import db
 from intake.manager import queries
+from intake.scheduling import waitlist_services
 from intake.templating import fmt_date, fmt_datetime
 
 bp = Blueprint("manager", __name__)
@@ -52,6 +53,8 @@ def settings_page():
             flash(exc.message, "danger")
         else:
             db.session.commit()
+            if changed:  # more incubator places, a longer horizon …: days may be free
+                waitlist_services.offer_after_commit()
             flash(
                 _("Saved %(n)s change(s).", n=len(changed)) if changed else _("Nothing changed."),
                 "success",

@@ -157,3 +157,15 @@ class ClosureForm(FlaskForm):
     from_time = TimeField(_l("From (time)"), validators=[Optional()], format="%H:%M")
     to_time = TimeField(_l("To (time)"), validators=[Optional()], format="%H:%M")
     reason = StringField(_l("Reason"), validators=[_required(), NoNul(), Length(max=200)])
+
+
+class WaitlistJoinForm(FlaskForm):
+    """The weeks are checked against the weeks offered by the service (a
+    message next to the list when none or an unknown one is sent)."""
+
+    weeks = MultiCheckboxField(_l("Weeks that suit you"), choices=[], validate_choice=False)
+    fit_trips = BooleanField(_l("Only offer me days that fit my planned trips"))
+
+
+class WaitlistActionForm(FlaskForm):
+    """Accept, decline or leave: the button is the whole form (CSRF only)."""

@@ -24,7 +24,7 @@ uses its own capacity.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from itertools import chain
 
 from flask_babel import get_locale
@@ -448,3 +448,95 @@ def _raise_ledger_version(session) -> None:
 def _forget_changes(session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # a savepoint rolled back: the rest still counts
         session.info.pop(_CHANGED, None)
+
+
+# --------------------------------------------------------------------------- the waitlist
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    BOOKED = "booked"
+    LEFT = "left"
+
+
+class OfferStatus(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    TAKEN = "taken"
+
+
+class WaitlistEntry(db.Model):
+    """A patient waiting for a freed collection day in the weeks that suit
+    them (``weeks``: ISO dates of their Mondays). One waiting entry per course:
+    the partial unique index decides two joins racing."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        Index(
+            "uq_waitlist_entries_one_waiting_per_course",
+            "course_id",
+            unique=True,
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+        Index("ix_waitlist_entries_status_joined", "status", "joined_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    course: Mapped[Course] = relationship()
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient: Mapped[Patient] = relationship()
+    visit_type_id: Mapped[int] = mapped_column(ForeignKey("visit_types.id"))
+    visit_type: Mapped[VisitType] = relationship()
+    weeks: Mapped[list] = mapped_column(JSON, default=list)
+    fit_trips: Mapped[bool] = mapped_column(default=False)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[WaitlistStatus] = mapped_column(
+        enum_column(WaitlistStatus, "waitlist_status"), default=WaitlistStatus.WAITING
+    )
+    ended_at: Mapped[datetime | None]
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    appointment: Mapped[Appointment | None] = relationship()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    offers: Mapped[list[WaitlistOffer]] = relationship(
+        back_populates="entry", order_by="WaitlistOffer.id"
+    )
+
+    AUDITED = ("weeks", "fit_trips", "status", "appointment_id")
+
+
+class WaitlistOffer(db.Model):
+    """A freed collection day offered to a waiting patient until
+    ``expires_at``. One open offer per entry (partial unique index); accepting
+    is one conditional UPDATE (open → accepted, not yet expired) whose row
+    count decides, then the booking through the hold ledger."""
+
+    __tablename__ = "waitlist_offers"
+    __table_args__ = (
+        Index(
+            "uq_waitlist_offers_one_open_per_entry",
+            "entry_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_waitlist_offers_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("waitlist_entries.id"), index=True)
+    entry: Mapped[WaitlistEntry] = relationship(back_populates="offers")
+    day: Mapped[date]
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    status: Mapped[OfferStatus] = mapped_column(
+        enum_column(OfferStatus, "waitlist_offer_status"), default=OfferStatus.OPEN
+    )
+    decided_at: Mapped[datetime | None]
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+
+    AUDITED = ("day", "expires_at", "status", "appointment_id")

@@ -135,6 +135,15 @@ def test_language_change_is_audited(client, login_as):
     assert entry.before == {"locale": "en"} and entry.after == {"locale": "ja"}
 
 
+def test_a_patient_choosing_a_language_is_written_to_in_it(client, login_as):
+    """The language a patient picks in the header is the one the clinic's
+    messages use (``notify`` reads the patient record's language)."""
+    user = login_as(Role.PATIENT)
+    client.post("/language", data={"locale": "zh_Hans"}).close()
+    db.session.refresh(user.patient)
+    assert user.patient.locale == "zh_Hans"
+
+
 def test_cli_create_user(runner):
     result = runner.invoke(
         args=[

@@ -211,6 +211,12 @@ FALLBACK_FIELDS = {
         "notes-planned_route",
     ],
     "patients.invite": ["email"],
+    # The waitlist's buttons are their forms (no field but the CSRF token).
+    "scheduling.waitlist_accept": ["csrf_token"],
+    "scheduling.waitlist_decline": ["csrf_token"],
+    "scheduling.waitlist_leave": ["csrf_token"],
+    # The world's patient already waits: the join page leads to her place.
+    "scheduling.waitlist_join": ["weeks", "fit_trips"],
     # The world's dose is confirmed (no proposal left to confirm, the propose
     # pages lead to the move page) and its change request is open.
     "reinfusion.confirm": ["csrf_token"],

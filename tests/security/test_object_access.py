@@ -24,6 +24,7 @@ OWNED = {
     "follow_up_id",
     "trip_id",
     "course_id",
+    "offer_id",
 }
 
 # The records the issue names; each must be among the routes checked.
@@ -42,6 +43,8 @@ NAMED = {
     "trips.edit",
     "trips.cancel",
     "fhir.patient_download",
+    "scheduling.waitlist_accept",
+    "scheduling.waitlist_decline",
 }
 
 

@@ -167,6 +167,7 @@ def _enter_payloads(app, world) -> Owned:
             select(Trip.id).where(Trip.patient_id == patient.id)
         ).scalar_one(),
         course_id=current_course(patient).id,
+        offer_id=world.alice.offer_id,
     )
 
 

@@ -46,6 +46,8 @@ from intake.scheduling.models import (
     Resource,
     VisitMode,
     VisitType,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from tests.reinfusion.aftercare_fixtures import given_with_follow_ups
 
@@ -73,6 +75,7 @@ class Owned:
     adverse_event_id: int
     trip_id: int
     course_id: int  # the patient's treatment course
+    offer_id: int  # an open waitlist offer (the patient waits as well as having a booking)
 
 
 @dataclass
@@ -111,6 +114,7 @@ class World:
             "event_id": owner.adverse_event_id,
             "trip_id": owner.trip_id,
             "course_id": owner.course_id,
+            "offer_id": owner.offer_id,
         }
         special = {
             "scheduling.book_kind": {"kind": "consultation"},
@@ -123,6 +127,7 @@ class World:
             # The desk's form for a collection visit (the consultation is not one).
             "cultures.complete_collection": {"appointment_id": owner.collection_id},
             "cultures.record_event": {"kind": "observation"},
+            "scheduling.waitlist_join": {"visit_type": "collection"},
             # The reinfusion day's pages take a reinfusion visit with its dose.
             **{
                 f"reinfusion_day.{name}": {"appointment_id": owner.reinfusion_id}
@@ -269,6 +274,7 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         departs_on=cal.today(now) + timedelta(days=70),
         actor=user,
     )
+    offer = _waitlist_offer(patient, now)
     return Owned(
         user=user,
         patient_id=patient.id,
@@ -286,7 +292,29 @@ def _patient(email: str, name: tuple[str, str], staff: dict[str, User]) -> Owned
         adverse_event_id=event.id,
         trip_id=trip.id,
         course_id=questionnaire.course_id,
+        offer_id=offer.id,
     )
+
+
+def _waitlist_offer(patient, now) -> WaitlistOffer:
+    """A waiting entry with an open offer, written directly (the patient's
+    collection is booked, so the services would not let them join)."""
+    cal = scheduling_queries.clinic_calendar()
+    day = cal.today(now) + timedelta(days=20)
+    monday = day - timedelta(days=day.weekday())
+    entry = WaitlistEntry(
+        course=current_course(patient),
+        patient=patient,
+        visit_type=db.session.execute(
+            select(VisitType).where(VisitType.code == "collection")
+        ).scalar_one(),
+        weeks=[monday.isoformat()],
+        joined_at=now,
+    )
+    offer = WaitlistOffer(entry=entry, day=day, offered_at=now, expires_at=now + timedelta(days=1))
+    db.session.add_all([entry, offer])
+    db.session.flush()
+    return offer
 
 
 def _first(model):

@@ -10,4 +10,4 @@ from flask import Blueprint
 bp = Blueprint("scheduling", __name__)
 
 # Imported last so that their routes register on ``bp``, in this order.
-from intake.scheduling.views import _common, api, patient, desk, manager  # noqa: E402, F401, I001
+from intake.scheduling.views import _common, api, patient, desk, manager, waitlist  # noqa: E402, F401, I001

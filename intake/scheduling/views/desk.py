@@ -20,7 +20,7 @@ from intake.extensions import db
 from intake.patients import trip_services
 from intake.patients.models import Patient
 from intake.reinfusion.models import Dose
-from intake.scheduling import front_desk, queries, services, visit_status
+from intake.scheduling import front_desk, queries, services, visit_status, waitlist_services
 from intake.scheduling.forms import BookForm, StaffCancelForm, StatusForm
 from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment, AppointmentStatus
 from intake.scheduling.views import bp
@@ -170,6 +170,7 @@ def desk_cancel(appointment_id: int):
             form.reason.errors = [*form.reason.errors, exc.message]
         else:
             db.session.commit()
+            waitlist_services.offer_after_commit()
             flash(
                 _("Cancelled. %(name)s has been told.", name=appointment.patient.full_name),
                 "success",
@@ -196,6 +197,7 @@ def desk_reschedule(appointment_id: int):
                 _show_error(exc)
             else:
                 db.session.commit()
+                waitlist_services.offer_after_commit()  # the old day may be free now
                 flash(
                     _("Moved. %(name)s has been told.", name=appointment.patient.full_name),
                     "success",

@@ -15,7 +15,7 @@ from intake.core.types import utcnow
 from intake.core.web import show_domain_error
 from intake.core.weekdays import WEEKDAY_LABELS
 from intake.extensions import db
-from intake.scheduling import clinic_setup, queries
+from intake.scheduling import clinic_setup, queries, waitlist_services
 from intake.scheduling.forms import (
     ClosureForm,
     ConfirmForm,
@@ -155,6 +155,7 @@ def resource_edit(resource_id: int):
             show_domain_error(form, exc)
         else:
             db.session.commit()
+            waitlist_services.offer_after_commit()  # more places may be free now
             flash(_("Saved."), "success")
             return redirect(url_for("scheduling.resources"))
     return render_template(
@@ -367,5 +368,6 @@ def closure_remove(closure_id: int):
         _show_error(exc)
     else:
         db.session.commit()
+        waitlist_services.offer_after_commit()
         flash(_("Closure removed: the clinic is open again at that time."), "success")
     return redirect(url_for("scheduling.closures"))

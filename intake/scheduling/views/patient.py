@@ -16,7 +16,7 @@ from intake.core.types import utcnow
 from intake.errors import error_page
 from intake.extensions import db
 from intake.patients import trip_services
-from intake.scheduling import ics, queries, services
+from intake.scheduling import ics, queries, services, waitlist_services
 from intake.scheduling.forms import BookForm, PatientCancelForm
 from intake.scheduling.models import MODE_LABELS, STATUS_LABELS, Appointment
 from intake.scheduling.views import bp
@@ -31,7 +31,7 @@ from intake.scheduling.views._common import (
     booked_by_this_form,
     parse_start,
 )
-from intake.scheduling.visit_kinds import one_upcoming
+from intake.scheduling.visit_kinds import VisitKind, one_upcoming
 
 # --------------------------------------------------------------------------- patients
 
@@ -110,10 +110,13 @@ def book(visit_type: str):
         url=lambda **kw: url_for("scheduling.book", visit_type=vt.code, **kw),
     )
     values = settings.values()
+    waitlist_link, no_free_day = _waitlist_offer(vt, picker, values)
     return render_template(
         "scheduling/book.html",
         vt=vt,
         picker=picker,
+        waitlist_link=waitlist_link,
+        no_free_day=no_free_day,
         trips=trip_services.booking_marks(current_user.patient, vt, picker, for_patient=True),
         form=form,
         has_modes=has_modes,
@@ -121,6 +124,20 @@ def book(visit_type: str):
         culture_max_days=values["culture_max_days"],
         notice_hours=values["min_notice_hours"],
     )
+
+
+def _waitlist_offer(vt, picker: dict, values: dict) -> tuple[str | None, bool]:
+    """For a collection: the link to join the waitlist (None when the patient
+    is already waiting: the link goes to their place), and whether no day at
+    all is free in the booking horizon (asked on the list of days only)."""
+    if vt.kind != VisitKind.COLLECTION:
+        return None, False
+    if waitlist_services.waiting_entry(current_user.patient) is not None:
+        return url_for("scheduling.waitlist_page"), False
+    no_free_day = picker["step"] == "days" and not waitlist_services.free_places(
+        vt.code, utcnow(), values
+    )
+    return url_for("scheduling.waitlist_join", visit_type=vt.code), no_free_day
 
 
 def _trip_miss_unconfirmed(vt, day) -> bool:
@@ -164,6 +181,7 @@ def my_visits():
         status_labels=STATUS_LABELS,
         mode_labels=MODE_LABELS,
         notice_hours=values["min_notice_hours"],
+        on_waitlist=waitlist_services.waiting_entry(current_user.patient) is not None,
     )
 
 
@@ -199,6 +217,7 @@ def visit_cancel(appointment_id: int):
         else:
             db.session.commit()
             flash(_("Your visit is cancelled."), "success")
+            waitlist_services.offer_after_commit()
         return redirect(url_for("scheduling.my_visits"))
     return render_template(
         "scheduling/visit_cancel.html",
@@ -230,6 +249,7 @@ def visit_reschedule(appointment_id: int):
                 _show_error(exc)
             else:
                 db.session.commit()
+                waitlist_services.offer_after_commit()  # the old day may be free now
                 flash(_("Your visit has its new time. We have sent you the details."), "success")
                 return redirect(url_for("scheduling.my_visits"))
         day = queries.clinic_calendar().local_date(start).isoformat() if start else None
