@@ -13,9 +13,13 @@ Guarantees, on any database:
   offered the last place never both get it (the second is told kindly and
   stays on the list).
 
-Two runs of ``offer_freed_places`` at the same moment may offer one last
-place to two patients; the acceptance above still books it once, and the
-other patient is told it was taken and keeps their place.
+Two runs of ``offer_freed_places`` at the same moment read the same line and
+decide alike: the second run's offer meets the one-open-offer-per-entry index
+and is dropped (``test_two_offer_runs_at_once_offer_the_last_place_once``).
+Only runs that read different lines (a patient joining or an offer ending
+between their reads) could offer one place to two patients; the acceptance
+above still books it once, and the other patient is told it was taken and
+keeps their place.
 
 ``offer_freed_places`` runs after a place may have been freed (a cancellation,
 a failed batch, more capacity) and from ``flask scheduling waitlist-offers``

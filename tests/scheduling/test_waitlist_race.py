@@ -9,6 +9,7 @@ PostgreSQL (TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from intake.accounts.models import User
 from intake.core.errors import DomainError
 from intake.core.types import utcnow
 from intake.extensions import db
+from intake.scheduling import services
 from intake.scheduling import waitlist_services as waitlist
 from intake.scheduling.models import (
     Appointment,
@@ -181,3 +183,63 @@ def test_an_offer_past_its_time_is_not_accepted_even_when_open(
         ).scalar_one()
         == 0
     )
+
+
+def _offer_run_in_thread(app):
+    """One run of ``offer_freed_places`` in its own session; the runs read the
+    line and the free days, then wait for each other before deciding (a
+    run that cannot arrive, because the other holds the line, lets it go on)."""
+
+    def attempt(barrier):
+        with app.app_context():
+            try:
+                waitlist.offer_freed_places()
+                db.session.commit()
+                return ("ok",)
+            except Exception as exc:  # a writer that lost the race on SQLite
+                db.session.rollback()
+                return ("lost", type(exc).__name__)
+            finally:
+                db.session.remove()
+
+    return attempt
+
+
+def test_two_offer_runs_at_once_offer_the_last_place_once(
+    app,
+    full,  # noqa: F811
+    coordinator,
+    make_approved_patient,
+    monkeypatch,
+):
+    """A cancellation on one server and the cron command on another run at the
+    same moment, both deciding on the same line: the one freed place is
+    offered to one patient only (the second run's offer meets the index of
+    one open offer per entry, or, on SQLite, the second writer gives way)."""
+    patients = [make_approved_patient(), make_approved_patient()]
+    for patient in patients:
+        _join(patient, [full.week])
+    services.cancel_visit(full.visit, actor=coordinator, reason="The patient cannot travel")
+    db.session.commit()
+
+    together = threading.Barrier(2)
+    real_decide = waitlist.rules.decide
+
+    def decide_together(*args, **kwargs):
+        try:
+            together.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass  # the other run waits for the line: go on alone
+        return real_decide(*args, **kwargs)
+
+    monkeypatch.setattr(waitlist.rules, "decide", decide_together)
+    attempts = [_offer_run_in_thread(app) for _ in range(2)]
+    outcomes = _race(app, attempts)
+    assert [o for o in outcomes if o[0] == "error"] == [], outcomes
+    db.session.expire_all()
+    offered = db.session.execute(
+        select(func.count())
+        .select_from(WaitlistOffer)
+        .where(WaitlistOffer.status == OfferStatus.OPEN)
+    ).scalar_one()
+    assert offered == 1, outcomes
