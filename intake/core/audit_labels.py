@@ -107,6 +107,7 @@ ACTION_LABELS: dict[str, str] = {
     "waitlist.offer_declined": N_("Waitlist: offer declined"),
     "waitlist.offer_taken": N_("Waitlist: day taken by another patient"),
     "waitlist.accept": N_("Waitlist: offer accepted and booked"),
+    "waitlist.stopped": N_("Waitlist: left as the course stopped"),
 }
 
 ENTITY_LABELS: dict[str, str] = {

@@ -465,6 +465,8 @@ class OfferStatus(enum.StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     TAKEN = "taken"
+    # The course stopped (consent withdrawn, treatment declined) while waiting.
+    WITHDRAWN = "withdrawn"
 
 
 class WaitlistEntry(db.Model):

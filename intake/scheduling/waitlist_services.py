@@ -44,7 +44,7 @@ from intake.core.errors import Conflict, DomainError, NotAllowed
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.services import notify
-from intake.patients.models import Patient
+from intake.patients.models import Course, CourseStatus, Patient
 from intake.patients.services import current_course
 from intake.reinfusion import trips as trip_rules
 from intake.scheduling import context, ledger, queries, services
@@ -104,14 +104,52 @@ def open_offers_of(entry_ids) -> dict[int, WaitlistOffer]:
 
 
 def line() -> list[WaitlistEntry]:
-    """Every waiting entry, first come first served."""
+    """Every waiting entry of an ongoing course, first come first served."""
     return list(
         db.session.execute(
             select(WaitlistEntry)
-            .where(WaitlistEntry.status == WaitlistStatus.WAITING)
+            .join(Course, Course.id == WaitlistEntry.course_id)
+            .where(
+                WaitlistEntry.status == WaitlistStatus.WAITING,
+                Course.status == CourseStatus.OPEN,
+            )
             .order_by(WaitlistEntry.joined_at, WaitlistEntry.id)
         ).scalars()
     )
+
+
+def end_stopped_wishes(now: datetime) -> int:
+    """The waiting entries of courses that stopped (consent withdrawn, the
+    treatment declined) leave the line; their open offers are withdrawn. They
+    are never offered a day. Returns how many left."""
+    stopped = list(
+        db.session.execute(
+            select(WaitlistEntry)
+            .join(Course, Course.id == WaitlistEntry.course_id)
+            .where(
+                WaitlistEntry.status == WaitlistStatus.WAITING,
+                Course.status != CourseStatus.OPEN,
+            )
+        ).scalars()
+    )
+    for entry in stopped:
+        offer = open_offer(entry)
+        if offer is not None:
+            _decide(offer, OfferStatus.WITHDRAWN, now)
+        before = _snapshot(entry)
+        entry.status = WaitlistStatus.LEFT
+        entry.ended_at = now
+        old, new = audit.changes(before, _snapshot(entry))
+        audit.record(
+            actor=None,
+            action="waitlist.stopped",
+            entity=entry,
+            before=old,
+            after=new,
+            patient=entry.patient,
+        )
+    db.session.flush()
+    return len(stopped)
 
 
 def position_of(entry: WaitlistEntry) -> int | None:
@@ -393,6 +431,7 @@ def offer_freed_places(now: datetime | None = None) -> list[WaitlistOffer]:
     the first waiting patients it fits (``waitlist.decide``). Returns the new
     offers. Few statements when nobody waits (called after every cancellation)."""
     now = _now(now)
+    end_stopped_wishes(now)
     entries = line()
     if not entries:
         return []

@@ -51,7 +51,7 @@ def upgrade():
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('offered_at', intake.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', intake.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('status', sa.Enum('open', 'accepted', 'declined', 'expired', 'taken', name='waitlist_offer_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('open', 'accepted', 'declined', 'expired', 'taken', 'withdrawn', name='waitlist_offer_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('decided_at', intake.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('appointment_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointments.id'], name=op.f('fk_waitlist_offers_appointment_id_appointments')),

@@ -476,3 +476,28 @@ def test_days_that_miss_the_trips_are_not_offered_when_the_patient_asked(
     made = waitlist.offer_freed_places()
     db.session.commit()
     assert [o.entry.patient_id for o in made] == [anyday.patient.id]
+
+
+def test_a_patient_whose_course_stopped_while_waiting_is_never_offered_a_day(
+    full, coordinator, make_approved_patient
+):
+    """Consent withdrawn (the course halts) while waiting: the freed day goes
+    to the next patient, the stopped wish leaves the line, audited."""
+    from intake.eligibility import services as eligibility
+    from intake.eligibility.models import ConsentKind
+
+    first, second = make_approved_patient(), make_approved_patient()
+    entry = _join(first, [full.week])
+    _join(second, [full.week])
+    eligibility.withdraw_consent(first.patient, ConsentKind.TREATMENT, actor=first)
+    db.session.commit()
+    _cancel(full, coordinator)
+    made = waitlist.offer_freed_places()
+    db.session.commit()
+    assert [o.entry.patient_id for o in made] == [second.patient.id]
+    assert _messages(first, "waitlist_offer") == []
+    db.session.refresh(entry)
+    assert entry.status == WaitlistStatus.LEFT
+    assert waitlist.waiting_entry(first.patient) is None
+    assert waitlist.position_of(waitlist.waiting_entry(second.patient)) == 1
+    assert "waitlist.stopped" in _actions()

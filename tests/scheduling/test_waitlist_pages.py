@@ -281,3 +281,35 @@ def test_an_offer_is_shown_only_until_its_time(
     with client.get("/waitlist") as r:
         assert "data-offer=" not in _body(r)
     assert rules.week_of(offer.day) == full.week
+
+
+def test_withdrawing_consent_while_waiting_ends_the_wish_and_withdraws_the_offer(
+    client,
+    full,  # noqa: F811
+    coordinator,
+    make_approved_patient,
+):
+    patient = make_approved_patient()
+    offer = _offer_for(client, full, coordinator, patient)
+    offer_id = offer.id
+    with client.post("/consent/treatment/withdraw", data={"confirm": "y", "reason": ""}) as r:
+        assert r.status_code == 302
+    db.session.expire_all()
+    assert waitlist.waiting_entry(patient.patient) is None
+    assert db.session.get(WaitlistOffer, offer_id).status == OfferStatus.WITHDRAWN
+    with client.get("/waitlist") as r:
+        assert r.status_code in (200, 302)
+        assert "Accept this day" not in _body(r)
+    with client.post(f"/waitlist/offers/{offer_id}/accept") as r:
+        assert r.status_code in (302, 409)
+    assert (
+        db.session.execute(
+            select(func.count())
+            .select_from(Appointment)
+            .where(
+                Appointment.patient_id == patient.patient.id,
+                Appointment.status == AppointmentStatus.BOOKED,
+            )
+        ).scalar_one()
+        == 0
+    )

@@ -33,6 +33,7 @@ from intake.eligibility.views._common import (
     show_answer,
 )
 from intake.extensions import db, limiter
+from intake.scheduling import waitlist_services
 
 # --------------------------------------------------------------------------- the journey
 
@@ -321,6 +322,7 @@ def consent_withdraw(kind: str):
             show_domain_error(form, exc)
         else:
             db.session.commit()
+            waitlist_services.offer_after_commit()  # the freed days, the wish ended
             flash(_("Your consent is withdrawn. Nothing further will be booked."), "info")
             return redirect(url_for("eligibility.journey"))
     return render_template(

@@ -44,6 +44,7 @@ from intake.eligibility.views._common import (
 )
 from intake.extensions import db, limiter
 from intake.patients.services import current_course
+from intake.scheduling import waitlist_services
 
 # --------------------------------------------------------------------------- doctor review
 
@@ -275,6 +276,7 @@ def staff_withdraw(patient_id: int):
                 show_domain_error(form, exc)
             else:
                 db.session.commit()
+                waitlist_services.offer_after_commit()  # the freed days, the wish ended
                 flash(_("The withdrawal is recorded; the patient's journey has stopped."), "info")
                 return redirect(url_for("eligibility.review", questionnaire_id=record.id))
     return _render_review(record, withdraw=form)
