@@ -108,6 +108,7 @@ ACTION_LABELS: dict[str, str] = {
     "waitlist.offer_taken": N_("Waitlist: day taken by another patient"),
     "waitlist.accept": N_("Waitlist: offer accepted and booked"),
     "waitlist.stopped": N_("Waitlist: left as the course stopped"),
+    "waitlist.booked": N_("Waitlist: the collection was booked another way"),
 }
 
 ENTITY_LABELS: dict[str, str] = {

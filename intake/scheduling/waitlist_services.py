@@ -51,6 +51,7 @@ from intake.scheduling import context, ledger, queries, services
 from intake.scheduling import waitlist as rules
 from intake.scheduling.models import (
     Appointment,
+    AppointmentStatus,
     OfferStatus,
     VisitType,
     WaitlistEntry,
@@ -118,10 +119,15 @@ def line() -> list[WaitlistEntry]:
     )
 
 
-def end_stopped_wishes(now: datetime) -> int:
-    """The waiting entries of courses that stopped (consent withdrawn, the
-    treatment declined) leave the line; their open offers are withdrawn. They
-    are never offered a day. Returns how many left."""
+def end_settled_wishes(now: datetime) -> int:
+    """Waiting entries that no longer wait leave the line, their open offers
+    withdrawn, audited; they are never offered a day:
+
+    * the course stopped (consent withdrawn, the treatment declined);
+    * the collection was booked another way (a free day on the booking page,
+      the front desk): the wish is met by that visit.
+
+    Returns how many entries ended."""
     stopped = list(
         db.session.execute(
             select(WaitlistEntry)
@@ -132,24 +138,40 @@ def end_stopped_wishes(now: datetime) -> int:
             )
         ).scalars()
     )
-    for entry in stopped:
+    booked = db.session.execute(
+        select(WaitlistEntry, Appointment.id)
+        .join(
+            Appointment,
+            (Appointment.course_id == WaitlistEntry.course_id)
+            & (Appointment.visit_type_id == WaitlistEntry.visit_type_id),
+        )
+        .where(
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.end_at > now,
+        )
+        .order_by(WaitlistEntry.id, Appointment.start_at)
+    ).all()
+    endings = [(entry, WaitlistStatus.LEFT, None, "waitlist.stopped") for entry in stopped]
+    seen = {entry.id for entry in stopped}
+    for entry, appointment_id in booked:
+        if entry.id not in seen:
+            seen.add(entry.id)
+            endings.append((entry, WaitlistStatus.BOOKED, appointment_id, "waitlist.booked"))
+    for entry, status, appointment_id, action in endings:
         offer = open_offer(entry)
         if offer is not None:
             _decide(offer, OfferStatus.WITHDRAWN, now)
         before = _snapshot(entry)
-        entry.status = WaitlistStatus.LEFT
+        entry.status = status
         entry.ended_at = now
+        entry.appointment_id = appointment_id
         old, new = audit.changes(before, _snapshot(entry))
         audit.record(
-            actor=None,
-            action="waitlist.stopped",
-            entity=entry,
-            before=old,
-            after=new,
-            patient=entry.patient,
+            actor=None, action=action, entity=entry, before=old, after=new, patient=entry.patient
         )
     db.session.flush()
-    return len(stopped)
+    return len(endings)
 
 
 def position_of(entry: WaitlistEntry) -> int | None:
@@ -431,7 +453,7 @@ def offer_freed_places(now: datetime | None = None) -> list[WaitlistOffer]:
     the first waiting patients it fits (``waitlist.decide``). Returns the new
     offers. Few statements when nobody waits (called after every cancellation)."""
     now = _now(now)
-    end_stopped_wishes(now)
+    end_settled_wishes(now)
     entries = line()
     if not entries:
         return []
@@ -534,6 +556,14 @@ def offer_after_commit(now: datetime | None = None) -> int:
         db.session.rollback()
         log.exception("offering freed places to the waitlist failed")
         return 0
+
+
+def after_booking(patient: Patient) -> None:
+    """After a booking was committed: a waiting patient whose collection is
+    now booked leaves the line at once (``end_settled_wishes``), in its own
+    transaction like ``offer_after_commit``."""
+    if waiting_entry(patient) is not None:
+        offer_after_commit()
 
 
 # --------------------------------------------------------------------------- deciding

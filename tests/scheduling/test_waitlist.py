@@ -501,3 +501,27 @@ def test_a_patient_whose_course_stopped_while_waiting_is_never_offered_a_day(
     assert waitlist.waiting_entry(first.patient) is None
     assert waitlist.position_of(waitlist.waiting_entry(second.patient)) == 1
     assert "waitlist.stopped" in _actions()
+
+
+def test_a_wish_met_by_a_booking_at_the_desk_is_not_offered_the_freed_day(
+    full, clinic, manager, coordinator, make_approved_patient
+):
+    """The clinic adds an incubator place and the front desk books it for the
+    first waiting patient at once: when the held day frees too, it goes to
+    the next patient; the first wish ends as booked by that visit."""
+    first, second = make_approved_patient(), make_approved_patient()
+    entry = _join(first, [full.week])
+    _join(second, [full.week])
+    settings.update_settings({"incubator_places": "2"}, actor=manager)
+    db.session.commit()
+    visit = services.book_visit(
+        first.patient, "collection", clinic.at(full.day, "11:00"), actor=coordinator
+    )
+    db.session.commit()
+    _cancel(full, coordinator)
+    made = waitlist.offer_freed_places()
+    db.session.commit()
+    assert [o.entry.patient_id for o in made] == [second.patient.id]
+    db.session.refresh(entry)
+    assert (entry.status, entry.appointment_id) == (WaitlistStatus.BOOKED, visit.id)
+    assert "waitlist.booked" in _actions()

@@ -313,3 +313,42 @@ def test_withdrawing_consent_while_waiting_ends_the_wish_and_withdraws_the_offer
         ).scalar_one()
         == 0
     )
+
+
+def test_a_waiting_patient_who_books_the_collection_directly_leaves_the_line(
+    client,
+    full,  # noqa: F811
+    coordinator,
+    make_approved_patient,
+):
+    """The freed day seen free on the booking page before any offer: booked
+    there, the wish is met (not left waiting to be offered days it no longer
+    needs, holding a place from the next patient)."""
+    booker, next_in_line = make_approved_patient(), make_approved_patient()
+    entry = _join(booker, [full.week])
+    _join(next_in_line, [full.week])
+    _cancel(full, coordinator)  # no offer made yet
+    log_in(client, booker)
+    start = f"{full.day.isoformat()}T10:00:00+09:00"
+    with client.post("/book/collection", data={"start": start, "request_key": "K" * 24}) as r:
+        assert r.status_code == 302
+    db.session.expire_all()
+    booked = db.session.execute(
+        select(Appointment).where(
+            Appointment.patient_id == booker.patient.id,
+            Appointment.status == AppointmentStatus.BOOKED,
+        )
+    ).scalar_one()
+    entry = db.session.get(WaitlistEntry, entry.id)
+    assert entry.status == WaitlistStatus.BOOKED
+    assert entry.appointment_id == booked.id
+    assert waitlist.waiting_entry(booker.patient) is None
+    assert waitlist.position_of(waitlist.waiting_entry(next_in_line.patient)) == 1
+    assert (
+        db.session.execute(
+            select(func.count())
+            .select_from(WaitlistOffer)
+            .where(WaitlistOffer.entry_id == entry.id)
+        ).scalar_one()
+        == 0
+    )

@@ -295,6 +295,7 @@ def desk_book():
                     return redirect(url_for("scheduling.desk_visit", appointment_id=appointment.id))
             else:
                 db.session.commit()
+                waitlist_services.after_booking(patient)
                 flash(
                     _(
                         "Booked for %(name)s, who has been sent the details.",

@@ -98,6 +98,7 @@ def book(visit_type: str):
                     return _booked()
             else:
                 db.session.commit()
+                waitlist_services.after_booking(current_user.patient)
                 return _booked()
         else:
             flash(_("Please choose a day and a time from the list."), "warning")
