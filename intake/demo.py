@@ -12,7 +12,7 @@ from intake.cultures.demo import seed_cultures
 from intake.eligibility.demo import seed_eligibility
 from intake.extensions import db
 from intake.reinfusion.demo import seed_reinfusion
-from intake.scheduling.demo import seed_scheduling
+from intake.scheduling.demo import seed_scheduling, seed_waitlist
 
 __all__ = ["PATIENT_PASSWORD", "seed"]
 
@@ -31,6 +31,7 @@ def seed() -> list[str]:
     lines.extend(seed_scheduling(password=PATIENT_PASSWORD))
     lines.extend(seed_cultures())
     lines.extend(seed_reinfusion())
+    lines.extend(seed_waitlist())
     db.session.commit()
     lines.append("demo data ready" if lines else "demo data already present")
     return lines

@@ -11,6 +11,7 @@ from intake.core.models import AuditEntry
 from intake.core.types import utcnow
 from intake.extensions import db
 from intake.notifications.models import DeliveryStatus, Message
+from intake.patients.models import Course, CourseStatus
 from intake.scheduling.models import WaitlistEntry, WaitlistStatus
 
 
@@ -18,9 +19,9 @@ def waitlist_summary(now: datetime) -> dict:
     """How many patients wait for a freed collection day, and since when the
     oldest wish waits (joined, whole days waiting). One statement."""
     length, oldest = db.session.execute(
-        select(func.count(), func.min(WaitlistEntry.joined_at)).where(
-            WaitlistEntry.status == WaitlistStatus.WAITING
-        )
+        select(func.count(), func.min(WaitlistEntry.joined_at))
+        .join(Course, Course.id == WaitlistEntry.course_id)
+        .where(WaitlistEntry.status == WaitlistStatus.WAITING, Course.status == CourseStatus.OPEN)
     ).one()
     return {
         "length": length,

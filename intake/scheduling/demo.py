@@ -418,3 +418,43 @@ def seed_scheduling(*, password: str, with_bookings: bool = True) -> list[str]:
     if with_bookings:
         _seed_bookings(lines, cal, password)
     return lines
+
+
+def seed_waitlist() -> list[str]:
+    """A travelling patient waits for a collection day in the weeks that fit
+    her trips (run after the trips are planned). Idempotent: a patient who
+    has ever joined, or whose collection is booked, is left as they are."""
+    from intake.scheduling import waitlist_services
+    from intake.scheduling.models import WaitlistEntry
+
+    traveller = accounts.find_by_email("smith@demo.clinic")
+    if traveller is None or traveller.patient is None:
+        return []
+    joined = db.session.execute(
+        select(func.count())
+        .select_from(WaitlistEntry)
+        .where(WaitlistEntry.patient_id == traveller.patient.id)
+    ).scalar_one()
+    if joined:
+        return []
+    now = utcnow()
+    choices = waitlist_services.week_choices(traveller.patient, now)
+    fitting = [c.monday.isoformat() for c in choices if c.fits_trips]
+    weeks = fitting or [c.monday.isoformat() for c in choices[:2]]
+    try:
+        waitlist_services.join(
+            traveller.patient,
+            "collection",
+            weeks,
+            fit_trips=bool(fitting),
+            actor=traveller,
+            now=now,
+        )
+    except DomainError:  # her collection is booked, or she may not book one now
+        return []
+    db.session.flush()
+    which = "that fit her trips" if fitting else "she chose"
+    return [
+        f"waitlist: {traveller.patient.full_name} waits for a collection day "
+        f"in {len(weeks)} week(s) {which}"
+    ]

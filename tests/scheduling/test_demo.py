@@ -76,6 +76,15 @@ def test_seed_demo_twice(runner):
     smith = find_by_email("smith@demo.clinic")
     assert collection_gate_for(course_of(smith), today=date.today()).allowed
 
+    # She waits on the collection waitlist for the weeks of her trips: the
+    # manager's overview has a line to show, once however often the seed runs.
+    from intake.manager.queries import waitlist_summary
+    from intake.scheduling import waitlist_services
+
+    entry = waitlist_services.waiting_entry(smith.patient)
+    assert entry is not None and entry.weeks
+    assert waitlist_summary(utcnow())["length"] == 1
+
     # 王丽 was booked by phone inside the patient's notice: her confirmation warns
     # that the visit cannot be changed online (unless the clinic is closed until then).
     wang = find_by_email("patient@demo.clinic")
