@@ -480,21 +480,37 @@ def offer_freed_places(now: datetime | None = None) -> list[WaitlistOffer]:
         group = [e for e in entries if e.visit_type_id == visit_type_id]
         code = group[0].visit_type.code
         free = free_days(code, now, values, bookable_for_hours=hours)
-        wishes = [
-            _wish(
-                e,
-                unfit_days=_unfit_days(e, free.starts, values),
-                passed_days=frozenset(passed.get(e.id, ())),
-            )
-            for e in group
-        ]
+        trips_unfit = {e.id: _unfit_days(e, free.starts, values) for e in group}
         group_ids = {e.id for e in group}
         open_here = [
             rules.OpenOffer(o.id, o.entry_id, o.day, o.expires_at)
             for o in offers
             if o.entry_id in group_ids
         ]
-        decision = rules.decide(wishes, free.starts, open_here, now, free.cultures)
+        # A day the intake gate would refuse the patient (their blood tests no
+        # longer valid on it) is unfit for them: decided again without it, so
+        # nobody is offered a day they could not accept. Checked only for the
+        # days about to be offered.
+        gate_unfit: dict[int, set[date]] = {}
+        while True:
+            wishes = [
+                _wish(
+                    e,
+                    unfit_days=trips_unfit[e.id] | frozenset(gate_unfit.get(e.id, ())),
+                    passed_days=frozenset(passed.get(e.id, ())),
+                )
+                for e in group
+            ]
+            decision = rules.decide(wishes, free.starts, open_here, now, free.cultures)
+            refused = [
+                new
+                for new in decision.offers
+                if not _gate_allows(by_id[new.entry_id], new.day, now)
+            ]
+            if not refused:
+                break
+            for new in refused:
+                gate_unfit.setdefault(new.entry_id, set()).add(new.day)
         for offer in (o for o in offers if o.id in decision.expired):
             if _decide(offer, OfferStatus.EXPIRED, now):
                 audit.record(
@@ -530,6 +546,15 @@ def offer_freed_places(now: datetime | None = None) -> list[WaitlistOffer]:
             made.append(offer)
     db.session.flush()
     return made
+
+
+def _gate_allows(entry: WaitlistEntry, day: date, now: datetime) -> bool:
+    """Would the intake gate let the entry's collection be booked on ``day``
+    (as ``book_visit`` checks it at acceptance)?"""
+    from intake.eligibility.queries import collection_gate_for
+
+    cal = context.clinic_calendar()
+    return collection_gate_for(entry.course, today=cal.today(now), visit_date=day).allowed
 
 
 def _unfit_days(entry: WaitlistEntry, free: dict[date, int], values: dict) -> frozenset[date]:

@@ -525,3 +525,29 @@ def test_a_wish_met_by_a_booking_at_the_desk_is_not_offered_the_freed_day(
     db.session.refresh(entry)
     assert (entry.status, entry.appointment_id) == (WaitlistStatus.BOOKED, visit.id)
     assert "waitlist.booked" in _actions()
+
+
+def test_a_day_the_patients_blood_tests_will_no_longer_cover_is_not_offered_to_them(
+    full, coordinator, make_approved_patient
+):
+    """The first patient's panel is valid today but not on any day of their
+    week (DOMAIN rule: valid on the visit day): an offer they could not accept
+    would hold the place from the next patient for the whole time limit. The
+    day goes to the next patient; the first keeps their place in line."""
+    from intake.eligibility.models import PanelResult
+
+    first, second = make_approved_patient(), make_approved_patient()
+    _join(first, [full.week])
+    _join(second, [full.week])
+    db.session.execute(
+        PanelResult.__table__.update()
+        .where(PanelResult.patient_id == first.patient.id)
+        .values(test_date=full.week - timedelta(days=91))
+    )
+    db.session.commit()
+    _cancel(full, coordinator)
+    made = waitlist.offer_freed_places()
+    db.session.commit()
+    assert [o.entry.patient_id for o in made] == [second.patient.id]
+    assert _messages(first, "waitlist_offer") == []
+    assert waitlist.position_of(waitlist.waiting_entry(first.patient)) == 1
